@@ -1,0 +1,48 @@
+/* The helper table an embedder fills; engines copy it at load. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uebpf/engine.h>
+
+struct uebpf_helper_table {
+	uebpf_helper_fn fn[UEBPF_MAX_HELPERS];
+	char *name[UEBPF_MAX_HELPERS];
+};
+
+struct uebpf_helper_table *uebpf_helper_table_new(void)
+{
+	return calloc(1, sizeof(struct uebpf_helper_table));
+}
+
+void uebpf_helper_table_free(struct uebpf_helper_table *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < UEBPF_MAX_HELPERS; i++)
+		free(t->name[i]);
+	free(t);
+}
+
+int uebpf_helper_table_set(struct uebpf_helper_table *t, uint32_t id, const char *name, uebpf_helper_fn fn)
+{
+	if (!t || id >= UEBPF_MAX_HELPERS)
+		return -EINVAL;
+	char *copy = NULL;
+	if (name && !(copy = strdup(name)))
+		return -ENOMEM;
+	free(t->name[id]);
+	t->name[id] = copy;
+	t->fn[id] = fn;
+	return 0;
+}
+
+uebpf_helper_fn uebpf_helper_table_get(const struct uebpf_helper_table *t, uint32_t id)
+{
+	return t && id < UEBPF_MAX_HELPERS ? t->fn[id] : NULL;
+}
+
+const char *uebpf_helper_table_name(const struct uebpf_helper_table *t, uint32_t id)
+{
+	return t && id < UEBPF_MAX_HELPERS ? t->name[id] : NULL;
+}

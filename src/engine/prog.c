@@ -1,0 +1,154 @@
+/* Loading and running a program: the part every engine shares. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/prog.h"
+
+void uebpf_log(char *log, size_t log_sz, const char *fmt, ...)
+{
+	if (!log || !log_sz)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(log, log_sz, fmt, ap);
+	va_end(ap);
+}
+
+/* Replace pseudo lddw by plain ones carrying the resolved value, and check
+ * that every helper the program calls is in the table. */
+static int resolve(struct uebpf_prog *prog, const struct uebpf_prog_opts *opts, char *log, size_t log_sz)
+{
+	for (size_t i = 0; i < prog->n; i++) {
+		struct bpf_insn *in = &prog->insns[i];
+		if (in->code == (BPF_LD | BPF_IMM | BPF_DW)) {
+			if (in->src_reg) {
+				uint64_t v;
+				int err = opts->resolve ? opts->resolve(opts->resolve_ctx, in->src_reg, in->imm,
+									in[1].imm, &v)
+							: -ENOENT;
+				if (err) {
+					uebpf_log(log, log_sz, "insn %zu: cannot resolve lddw pseudo source %u imm %d: %s",
+						  i, in->src_reg, in->imm, strerror(-err));
+					return err;
+				}
+				in->src_reg = 0;
+				in[0].imm = (int32_t)(uint32_t)v;
+				in[1].imm = (int32_t)(uint32_t)(v >> 32);
+			}
+			i++;
+		} else if (in->code == (BPF_JMP | BPF_CALL) && in->src_reg == 0) {
+			if (in->imm < 0 || in->imm >= UEBPF_MAX_HELPERS || !prog->helpers[in->imm]) {
+				uebpf_log(log, log_sz, "insn %zu: call to unknown helper %d", i, in->imm);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
+int uebpf_prog_load(const struct bpf_insn *insns, size_t n, const struct uebpf_prog_opts *opts,
+		    struct uebpf_prog **out, char *log, size_t log_sz)
+{
+	static const struct uebpf_prog_opts defaults = { .sz = sizeof(defaults) };
+	struct uebpf_prog_opts o = defaults;
+	int err;
+
+	*out = NULL;
+	if (opts) {
+		if (opts->sz < offsetof(struct uebpf_prog_opts, insn_budget) || opts->sz > sizeof(o)) {
+			uebpf_log(log, log_sz, "uebpf_prog_opts: unsupported size %zu", opts->sz);
+			return -EINVAL;
+		}
+		memcpy(&o, opts, opts->sz);
+	}
+	if (o.engine != UEBPF_ENGINE_INTERP && o.engine != UEBPF_ENGINE_JIT) {
+		uebpf_log(log, log_sz, "unknown engine %d", (int)o.engine);
+		return -EINVAL;
+	}
+	if (o.engine == UEBPF_ENGINE_JIT && !(o.flags & UEBPF_F_VERIFIED)) {
+		uebpf_log(log, log_sz, "the JIT runs only verified programs; use the checked interpreter");
+		return -EPERM;
+	}
+	err = uebpf_insns_check(insns, n, log, log_sz);
+	if (err)
+		return err;
+
+	struct uebpf_prog *prog = calloc(1, sizeof(*prog));
+	if (!prog || !(prog->insns = malloc(n * sizeof(*insns)))) {
+		free(prog);
+		uebpf_log(log, log_sz, "out of memory");
+		return -ENOMEM;
+	}
+	memcpy(prog->insns, insns, n * sizeof(*insns));
+	prog->n = n;
+	prog->engine = o.engine;
+	prog->flags = o.flags;
+	prog->insn_budget = o.insn_budget ? o.insn_budget : UEBPF_DEFAULT_INSN_BUDGET;
+	for (uint32_t id = 0; id < UEBPF_MAX_HELPERS; id++)
+		prog->helpers[id] = uebpf_helper_table_get(o.helpers, id);
+
+	err = resolve(prog, &o, log, log_sz);
+	if (!err && o.engine == UEBPF_ENGINE_JIT)
+		err = uebpf_jit_x86_64_compile(prog, log, log_sz);
+	if (err) {
+		uebpf_prog_free(prog);
+		return err;
+	}
+	*out = prog;
+	return 0;
+}
+
+void uebpf_prog_free(struct uebpf_prog *prog)
+{
+	if (!prog)
+		return;
+	uebpf_jit_free(prog);
+	free(prog->regions);
+	free(prog->insns);
+	free(prog);
+}
+
+int uebpf_prog_add_region(struct uebpf_prog *prog, void *addr, size_t len, bool writable)
+{
+	if (!prog || (!addr && len))
+		return -EINVAL;
+	struct uebpf_region *r = realloc(prog->regions, (prog->n_regions + 1) * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	prog->regions = r;
+	r[prog->n_regions++] = (struct uebpf_region){ (uintptr_t)addr, (uintptr_t)addr + len, writable };
+	return 0;
+}
+
+int uebpf_prog_run(struct uebpf_prog *prog, void *mem, size_t mem_len, uint64_t *ret, char *log, size_t log_sz)
+{
+	if (prog->engine == UEBPF_ENGINE_JIT) {
+		*ret = prog->jit_fn(mem, mem_len);
+		return 0;
+	}
+	return uebpf_interp_run(prog, mem, mem_len, ret, log, log_sz);
+}
+
+const struct bpf_insn *uebpf_prog_insns(const struct uebpf_prog *prog, size_t *n)
+{
+	*n = prog->n;
+	return prog->insns;
+}
+
+enum uebpf_engine uebpf_prog_engine(const struct uebpf_prog *prog)
+{
+	return prog->engine;
+}
+
+int uebpf_prog_jited(const struct uebpf_prog *prog, const uint8_t **code, size_t *code_sz, const uint32_t **offsets)
+{
+	if (prog->engine != UEBPF_ENGINE_JIT || !prog->jit_code)
+		return -ENOENT;
+	*code = prog->jit_code;
+	*code_sz = prog->jit_code_sz;
+	*offsets = prog->jit_offsets;
+	return 0;
+}

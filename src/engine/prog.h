@@ -1,0 +1,51 @@
+/* Engine-private view of a loaded program, shared by the interpreter and the
+ * JIT back ends. Nothing outside src/engine includes this. */
+#ifndef UEBPF_ENGINE_PROG_H
+#define UEBPF_ENGINE_PROG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uebpf/engine.h>
+
+struct uebpf_region {
+	uintptr_t start, end; /* [start, end) */
+	bool writable;
+};
+
+typedef uint64_t (*uebpf_jit_fn)(void *mem, uint64_t mem_len);
+
+struct uebpf_prog {
+	struct bpf_insn *insns;
+	size_t n;
+	enum uebpf_engine engine;
+	uint32_t flags;
+	uint64_t insn_budget;
+	/* helper id -> function, copied from the embedder's table at load */
+	uebpf_helper_fn helpers[UEBPF_MAX_HELPERS];
+
+	struct uebpf_region *regions; /* checked mode: extra memory */
+	size_t n_regions;
+
+	/* JIT state (engine == UEBPF_ENGINE_JIT) */
+	uint8_t *jit_code;     /* executable mapping, read+exec only once written */
+	size_t jit_code_sz;    /* bytes of code */
+	size_t jit_map_sz;     /* bytes mapped */
+	uint32_t *jit_offsets; /* n + 1 entries */
+	uebpf_jit_fn jit_fn;
+};
+
+/* Interpreter: checked when !(prog->flags & UEBPF_F_VERIFIED). */
+int uebpf_interp_run(const struct uebpf_prog *prog, void *mem, size_t mem_len, uint64_t *ret,
+		     char *log, size_t log_sz);
+
+/* x86-64 JIT: fills the jit_* fields or returns a negative errno with
+ * "insn N: ..." in log; jit_free releases them. */
+int uebpf_jit_x86_64_compile(struct uebpf_prog *prog, char *log, size_t log_sz);
+void uebpf_jit_free(struct uebpf_prog *prog);
+
+/* printf into a caller's log buffer; tolerates log == NULL / log_sz == 0. */
+void uebpf_log(char *log, size_t log_sz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif
