@@ -1,0 +1,25 @@
+# Example BPF programs written in C, built with clang into raw instructions
+# that `uebpf run` takes as they are (until the ELF loader exists): the one
+# function in .text is the entry point, with r1 = memory and r2 = its length.
+# Included by the top Makefile; examples/*.s need no build.
+
+LLVM_OBJCOPY ?= llvm-objcopy
+LLVM_READELF ?= llvm-readelf
+EXAMPLES_OUT := $(BUILD)/examples
+EXAMPLE_C_SRCS := $(wildcard examples/*.bpf.c)
+EXAMPLE_OBJS := $(patsubst examples/%.bpf.c,$(EXAMPLES_OUT)/%.bpf.o,$(EXAMPLE_C_SRCS))
+EXAMPLE_BINS := $(EXAMPLE_OBJS:%.bpf.o=%.bin)
+
+$(EXAMPLES_OUT)/%.bpf.o: examples/%.bpf.c
+	@mkdir -p $(dir $@)
+	$(CLANG) -O2 -target bpf -mcpu=v3 -Wall -Werror -c $< -o $@
+
+# Raw .text is only right when nothing in it needs relocating (no calls to
+# other sections, no maps, no global data): refuse the build otherwise.
+$(EXAMPLES_OUT)/%.bin: $(EXAMPLES_OUT)/%.bpf.o
+	@if $(LLVM_READELF) -S $< | grep -q '\.rel\.text'; then \
+		echo "$<: .text needs relocations; raw instructions would be wrong" >&2; exit 1; fi
+	$(LLVM_OBJCOPY) -O binary --only-section=.text $< $@.tmp && mv $@.tmp $@
+
+# The objects are kept: tests compare our disassembly with llvm-objdump's.
+examples: $(EXAMPLE_OBJS) $(EXAMPLE_BINS)

@@ -1,0 +1,137 @@
+/* A loaded classic filter: checked, then translated to eBPF and prepared for
+ * uebpf's interpreter or JIT, or kept for the cBPF interpreter. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uebpf/engine.h>
+
+#include "classic/internal.h"
+
+struct uebpf_classic_prog {
+	struct sock_filter *insns;
+	size_t n;
+	enum uebpf_classic_semantics sem;
+	enum uebpf_classic_runner runner;
+	struct uebpf_prog *ebpf; /* the translation, unless runner is RUN_CBPF */
+};
+
+/* Translate and load for uebpf's interpreter or JIT. The kernel trusts a
+ * converted classic filter after bpf_check_classic without running the
+ * eBPF verifier on it; so does uebpf (UEBPF_F_VERIFIED): the translation
+ * bounds-checks every packet load itself and touches nothing else. */
+static int load_ebpf(struct uebpf_classic_prog *p, char *log, size_t log_sz)
+{
+	struct bpf_insn *insns;
+	size_t n;
+	int err = uebpf_classic_translate(p->insns, p->n, p->sem, &insns, &n, log, log_sz);
+	if (err)
+		return err;
+
+	struct uebpf_helper_table *helpers = uebpf_helper_table_new();
+	if (!helpers || (err = uebpf_classic_helpers_register(helpers))) {
+		classic_log(log, log_sz, "out of memory");
+		err = -ENOMEM;
+	} else {
+		struct uebpf_prog_opts opts = {
+			.sz = sizeof(opts),
+			.engine = p->runner == UEBPF_CLASSIC_RUN_JIT ? UEBPF_ENGINE_JIT : UEBPF_ENGINE_INTERP,
+			.flags = UEBPF_F_VERIFIED,
+			.helpers = helpers,
+		};
+		err = uebpf_prog_load(insns, n, &opts, &p->ebpf, log, log_sz);
+	}
+	uebpf_helper_table_free(helpers);
+	free(insns);
+	return err;
+}
+
+int uebpf_classic_load(const struct sock_filter *insns, size_t n, const struct uebpf_classic_opts *opts,
+		       struct uebpf_classic_prog **out, char *log, size_t log_sz)
+{
+	struct uebpf_classic_opts o = { .sz = sizeof(o) };
+	char why[256];
+	int err;
+
+	*out = NULL;
+	if (opts) {
+		if (opts->sz < offsetof(struct uebpf_classic_opts, flags) + sizeof(opts->flags) ||
+		    opts->sz > sizeof(o)) {
+			classic_log(log, log_sz, "uebpf_classic_opts: unsupported size %zu", opts->sz);
+			return -EINVAL;
+		}
+		memcpy(&o, opts, opts->sz);
+	}
+	if (o.semantics != UEBPF_CLASSIC_LIBPCAP && o.semantics != UEBPF_CLASSIC_KERNEL) {
+		classic_log(log, log_sz, "unknown classic semantics %d", (int)o.semantics);
+		return -EINVAL;
+	}
+	if (o.runner != UEBPF_CLASSIC_RUN_CBPF && o.runner != UEBPF_CLASSIC_RUN_INTERP &&
+	    o.runner != UEBPF_CLASSIC_RUN_JIT) {
+		classic_log(log, log_sz, "unknown classic runner %d", (int)o.runner);
+		return -EINVAL;
+	}
+	bool fallback = o.flags & UEBPF_CLASSIC_F_FALLBACK;
+
+	/* the kernel's rules first; the loose ones only for the cBPF interpreter */
+	bool kernel_ok = uebpf_classic_check(insns, n, why, sizeof(why)) == 0;
+	if (!kernel_ok && !fallback) {
+		classic_log(log, log_sz, "%s", why);
+		return -EINVAL;
+	}
+	if (!kernel_ok && (err = uebpf_classic_check_loose(insns, n, log, log_sz)))
+		return err;
+
+	struct uebpf_classic_prog *p = calloc(1, sizeof(*p));
+	if (!p || !(p->insns = malloc(n * sizeof(*insns)))) {
+		free(p);
+		classic_log(log, log_sz, "out of memory");
+		return -ENOMEM;
+	}
+	memcpy(p->insns, insns, n * sizeof(*insns));
+	p->n = n;
+	p->sem = o.semantics;
+	p->runner = kernel_ok ? o.runner : UEBPF_CLASSIC_RUN_CBPF;
+	if (kernel_ok)
+		classic_log(log, log_sz, "%s", "");
+	else
+		classic_log(log, log_sz, "%s; running in the cBPF interpreter", why);
+
+	if (p->runner != UEBPF_CLASSIC_RUN_CBPF && (err = load_ebpf(p, why, sizeof(why)))) {
+		if (!fallback) {
+			classic_log(log, log_sz, "%s", why);
+			uebpf_classic_free(p);
+			return err;
+		}
+		classic_log(log, log_sz, "%s; running in the cBPF interpreter", why);
+		p->runner = UEBPF_CLASSIC_RUN_CBPF;
+	}
+	*out = p;
+	return 0;
+}
+
+void uebpf_classic_free(struct uebpf_classic_prog *prog)
+{
+	if (!prog)
+		return;
+	uebpf_prog_free(prog->ebpf);
+	free(prog->insns);
+	free(prog);
+}
+
+enum uebpf_classic_runner uebpf_classic_prog_runner(const struct uebpf_classic_prog *prog)
+{
+	return prog->runner;
+}
+
+uint32_t uebpf_classic_run(const struct uebpf_classic_prog *prog, const struct uebpf_classic_pkt *pkt)
+{
+	if (prog->ebpf) {
+		uint64_t ret = 0;
+		/* a translated filter reads the descriptor and never writes it */
+		if (uebpf_prog_run(prog->ebpf, (void *)pkt, sizeof(*pkt), &ret, NULL, 0))
+			return 0;
+		return (uint32_t)ret;
+	}
+	return classic_interp(prog->insns, prog->sem, pkt);
+}

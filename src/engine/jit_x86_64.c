@@ -1,0 +1,1862 @@
+/* x86-64 JIT for verified programs: no runtime checks, semantics of the
+ * interpreter (RFC 9669) to the bit.
+ *
+ * Registers: every BPF register lives in one x86 register for the whole
+ * program: r0 rax (the return register), r1-r5 the first five SysV argument
+ * registers (helper calls need no moves), r6-r9 callee-saved registers, r10
+ * rbp. r9 and r11 are scratch, r10 holds blinded immediates when hardening
+ * (and is scratch otherwise), r12 holds the input memory for ld_abs/ld_ind.
+ *
+ * Functions: the main program and each bpf-to-bpf subprogram become native
+ * functions. A function pushes only the callee-saved registers it writes and
+ * reserves only the stack its r10-relative accesses reach (512 bytes when r10
+ * escapes into another register), so a callee's r10 is its own frame.
+ *
+ * Emission runs in passes over the whole program. A jump takes the rel8 form
+ * until its displacement does not fit, then rel32 for good; a forward target
+ * is taken from the previous pass. When a pass changes no offset and widens
+ * no jump, its bytes are exact and become the code.
+ */
+#include <cpuid.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "engine/jit.h"
+#include "engine/prog.h"
+
+enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
+
+static const uint8_t reg_of[MAX_BPF_REG] = { RAX, RDI, RSI, RDX, RCX, R8, RBX, R13, R14, R15, RBP };
+
+#define AX R10      /* blinded immediates */
+#define PKT_MEM R12 /* input memory, for ld_abs/ld_ind */
+
+/* condition codes (low nibble of jcc/setcc/cmovcc) */
+enum { CC_B = 2, CC_AE = 3, CC_E = 4, CC_NE = 5, CC_BE = 6, CC_A = 7, CC_L = 12, CC_GE = 13, CC_LE = 14, CC_G = 15 };
+
+/* ModRM extension of the group-1 immediate ALU ops (0x81/0x83) */
+enum { EXT_ADD = 0, EXT_OR = 1, EXT_AND = 4, EXT_SUB = 5, EXT_XOR = 6, EXT_CMP = 7 };
+/* and of the shift group (0xC1/0xD1/0xD3) */
+enum { EXT_SHL = 4, EXT_SHR = 5, EXT_SAR = 7 };
+
+#define MAX_CODE_SIZE (1u << 30)  /* keeps every rel32 in range */
+#define INSN_ROOM 512             /* more than any instruction emits */
+#define MAX_PASSES 32             /* then every jump goes rel32 */
+#define CALLX_SLOTS (UEBPF_MAX_HELPERS + 1) /* the last slot: unknown helper */
+
+#define BIT(r) (1u << (r))
+#define ARG_REGS (BIT(1) | BIT(2) | BIT(3) | BIT(4) | BIT(5))
+#define CALL_CLOBBER (BIT(0) | ARG_REGS)
+
+struct func {
+	uint32_t start, end;   /* insns [start, end) */
+	uint32_t frame;        /* bytes below rbp (with frame) */
+	uint32_t pkt_len_slot; /* main with ld_abs: rbp offset of the input length */
+	uint16_t saved;        /* callee-saved x86 registers pushed, bit per register */
+	bool has_frame;        /* push rbp; mov rbp, rsp */
+	bool pad;              /* no frame but calls: 8 bytes keep rsp aligned */
+};
+
+struct jit {
+	struct uebpf_prog *prog;
+	const struct bpf_insn *insns;
+	size_t n;
+	unsigned features;
+	bool harden;
+	uint64_t key;
+
+	uint8_t *buf;
+	size_t len, cap;
+
+	/* labels: insns 0..n, then each function's body, then the abort stub
+	 * and the callx table */
+	size_t n_labels, body_label, abort_label, table_label;
+	uint32_t *lab[2];      /* this pass and the previous one, by pass parity */
+	uint32_t *stamp;       /* pass that last set each label */
+	uint32_t pass;
+
+	bool *jlong;           /* per variable jump, in emission order: rel32 */
+	size_t n_jumps, cap_jumps;
+	bool widened;
+
+	struct func *funcs;
+	size_t n_funcs;
+	uint32_t *func_of;     /* insn -> function */
+	uint16_t *live_out;    /* BPF registers live after each insn */
+	uint8_t *is_target;    /* some jump lands here */
+	bool has_ld_pkt, has_callx;
+
+	char *log;
+	size_t log_sz;
+};
+
+/* ---- bytes ------------------------------------------------------------- */
+
+static void b1(struct jit *j, uint8_t v)
+{
+	j->buf[j->len++] = v;
+}
+
+static void b2(struct jit *j, uint16_t v)
+{
+	memcpy(j->buf + j->len, &v, 2);
+	j->len += 2;
+}
+
+static void b4(struct jit *j, uint32_t v)
+{
+	memcpy(j->buf + j->len, &v, 4);
+	j->len += 4;
+}
+
+static void b8(struct jit *j, uint64_t v)
+{
+	memcpy(j->buf + j->len, &v, 8);
+	j->len += 8;
+}
+
+static bool is_s8(int64_t v)
+{
+	return v >= -128 && v <= 127;
+}
+
+static bool is_s32(int64_t v)
+{
+	return v >= INT32_MIN && v <= INT32_MAX;
+}
+
+/* ---- encoding ---------------------------------------------------------- */
+
+/* REX prefix; `force` when a byte operand is spl/bpl/sil/dil. */
+static void rex(struct jit *j, bool w, int r, int x, int b, bool force)
+{
+	uint8_t v = 0x40 | (w ? 8 : 0) | (r & 8) >> 1 | (x & 8) >> 2 | (b & 8) >> 3;
+	if (v != 0x40 || force)
+		b1(j, v);
+}
+
+static bool byte_rex(int r)
+{
+	return r >= RSP && r <= RDI;
+}
+
+static void opcode(struct jit *j, uint32_t op)
+{
+	if (op > 0xffff)
+		b1(j, op >> 16);
+	if (op > 0xff)
+		b1(j, op >> 8);
+	b1(j, op);
+}
+
+static void modrm(struct jit *j, int mod, int reg, int rm)
+{
+	b1(j, mod << 6 | (reg & 7) << 3 | (rm & 7));
+}
+
+/* ModRM, SIB and displacement of [base + index*2^scale + disp]; index < 0: none. */
+static void mem_sib(struct jit *j, int reg, int base, int index, int scale, int32_t disp)
+{
+	int mod = disp == 0 && (base & 7) != RBP ? 0 : is_s8(disp) ? 1 : 2;
+
+	if (index >= 0 || (base & 7) == RSP) {
+		modrm(j, mod, reg, RSP);
+		b1(j, scale << 6 | (index >= 0 ? index & 7 : RSP) << 3 | (base & 7));
+	} else {
+		modrm(j, mod, reg, base);
+	}
+	if (mod == 1)
+		b1(j, (uint8_t)disp);
+	else if (mod == 2)
+		b4(j, (uint32_t)disp);
+}
+
+/* [pfx] op reg, r/m (register direct) */
+static void op_rr(struct jit *j, uint8_t pfx, bool w, uint32_t op, int reg, int rm, bool force)
+{
+	if (pfx)
+		b1(j, pfx);
+	rex(j, w, reg, 0, rm, force);
+	opcode(j, op);
+	modrm(j, 3, reg, rm);
+}
+
+/* [pfx] op reg, [base + disp] */
+static void op_mem(struct jit *j, uint8_t pfx, bool w, uint32_t op, int reg, int base, int32_t disp, bool force)
+{
+	if (pfx)
+		b1(j, pfx);
+	rex(j, w, reg, 0, base, force);
+	opcode(j, op);
+	mem_sib(j, reg, base, -1, 0, disp);
+}
+
+/* [pfx] op reg, [base + index + disp] */
+static void op_mem_idx(struct jit *j, uint8_t pfx, bool w, uint32_t op, int reg, int base, int index, int32_t disp)
+{
+	if (pfx)
+		b1(j, pfx);
+	rex(j, w, reg, index, base, false);
+	opcode(j, op);
+	mem_sib(j, reg, base, index, 0, disp);
+}
+
+/* op dst, src with op one of add 01, or 09, and 21, sub 29, xor 31, cmp 39, test 85, mov 89 */
+static void alu_rr(struct jit *j, uint8_t op, bool w, int dst, int src)
+{
+	op_rr(j, 0, w, op, src, dst, false);
+}
+
+static void mov_rr(struct jit *j, bool w, int dst, int src)
+{
+	alu_rr(j, 0x89, w, dst, src);
+}
+
+/* mov r32, r32: keeps the low half and clears the high one */
+static void zext32(struct jit *j, int r)
+{
+	mov_rr(j, false, r, r);
+}
+
+static void zero(struct jit *j, int r)
+{
+	alu_rr(j, 0x31, false, r, r);
+}
+
+/* group-1 op dst, imm: shortest of imm8, eax short form, imm32 */
+static void alu_ri(struct jit *j, int ext, bool w, int dst, int32_t imm)
+{
+	rex(j, w, 0, 0, dst, false);
+	if (is_s8(imm)) {
+		b1(j, 0x83);
+		modrm(j, 3, ext, dst);
+		b1(j, (uint8_t)imm);
+	} else if (dst == RAX) {
+		b1(j, ext << 3 | 5);
+		b4(j, (uint32_t)imm);
+	} else {
+		b1(j, 0x81);
+		modrm(j, 3, ext, dst);
+		b4(j, (uint32_t)imm);
+	}
+}
+
+/* group-1 op with an imm32 always, for blinded values */
+static void alu_ri32(struct jit *j, int ext, bool w, int dst, int32_t imm)
+{
+	rex(j, w, 0, 0, dst, false);
+	b1(j, 0x81);
+	modrm(j, 3, ext, dst);
+	b4(j, (uint32_t)imm);
+}
+
+/* mov r32, imm32 (zero-extends) */
+static void mov_r32_imm(struct jit *j, int dst, uint32_t imm)
+{
+	rex(j, false, 0, 0, dst, false);
+	b1(j, 0xB8 + (dst & 7));
+	b4(j, imm);
+}
+
+/* mov r64, simm32 (sign-extends) */
+static void mov_r64_simm(struct jit *j, int dst, int32_t imm)
+{
+	rex(j, true, 0, 0, dst, false);
+	b1(j, 0xC7);
+	modrm(j, 3, 0, dst);
+	b4(j, (uint32_t)imm);
+}
+
+static void movabs(struct jit *j, int dst, uint64_t v)
+{
+	rex(j, true, 0, 0, dst, false);
+	b1(j, 0xB8 + (dst & 7));
+	b8(j, v);
+}
+
+/* dst = v, in the shortest form */
+static void load_imm(struct jit *j, int dst, uint64_t v)
+{
+	if (v == 0)
+		zero(j, dst);
+	else if (v <= UINT32_MAX)
+		mov_r32_imm(j, dst, (uint32_t)v);
+	else if (is_s32((int64_t)v))
+		mov_r64_simm(j, dst, (int32_t)v);
+	else
+		movabs(j, dst, v);
+}
+
+static void shift_ri(struct jit *j, int ext, bool w, int dst, uint8_t count)
+{
+	rex(j, w, 0, 0, dst, false);
+	if (count == 1) {
+		b1(j, 0xD1);
+		modrm(j, 3, ext, dst);
+	} else {
+		b1(j, 0xC1);
+		modrm(j, 3, ext, dst);
+		b1(j, count);
+	}
+}
+
+/* 3-byte VEX prefix, map 0F38: pp 1 = 66, 2 = F3, 3 = F2 */
+static void vex38(struct jit *j, bool w, int reg, int vvvv, int rm, int pp)
+{
+	b1(j, 0xC4);
+	b1(j, (~reg & 8) << 4 | 0x40 | (~rm & 8) << 2 | 0x02);
+	b1(j, (w ? 0x80 : 0) | (~vvvv & 15) << 3 | pp);
+}
+
+/* shlx/shrx/sarx dst, src, count */
+static void shiftx(struct jit *j, int ext, bool w, int dst, int src, int count)
+{
+	vex38(j, w, dst, count, src, ext == EXT_SHL ? 1 : ext == EXT_SAR ? 2 : 3);
+	b1(j, 0xF7);
+	modrm(j, 3, dst, src);
+}
+
+/* mulx hi, lo, src: hi:lo = rdx * src */
+static void mulx(struct jit *j, int hi, int lo, int src)
+{
+	vex38(j, true, hi, lo, src, 3);
+	b1(j, 0xF6);
+	modrm(j, 3, hi, src);
+}
+
+/* group-3 (F7) op on a register: /2 not, /3 neg, /4 mul, /5 imul, /6 div, /7 idiv */
+static void grp3(struct jit *j, int ext, bool w, int r)
+{
+	op_rr(j, 0, w, 0xF7, ext, r, false);
+}
+
+/* imul dst, src, imm */
+static void imul_ri(struct jit *j, bool w, int dst, int src, int32_t imm)
+{
+	rex(j, w, dst, 0, src, false);
+	b1(j, is_s8(imm) ? 0x6B : 0x69);
+	modrm(j, 3, dst, src);
+	if (is_s8(imm))
+		b1(j, (uint8_t)imm);
+	else
+		b4(j, (uint32_t)imm);
+}
+
+/* lea dst, [base + index*2^scale + disp] */
+static void lea(struct jit *j, bool w, int dst, int base, int index, int scale, int32_t disp)
+{
+	rex(j, w, dst, index < 0 ? 0 : index, base, false);
+	b1(j, 0x8D);
+	mem_sib(j, dst, base, index, scale, disp);
+}
+
+/* ---- labels and jumps -------------------------------------------------- */
+
+static void set_label(struct jit *j, size_t l)
+{
+	j->lab[j->pass & 1][l] = (uint32_t)j->len;
+	j->stamp[l] = j->pass;
+}
+
+/* Where label l is: exact if already placed this pass, else last pass's
+ * place; *known is false only in the first pass. */
+static int64_t label_pos(const struct jit *j, size_t l, bool *known)
+{
+	if (j->stamp[l] == j->pass) {
+		*known = true;
+		return j->lab[j->pass & 1][l];
+	}
+	*known = j->pass > 1;
+	return j->lab[(j->pass - 1) & 1][l];
+}
+
+/* Jump (cc < 0: unconditional) to a label, rel8 while it fits. */
+static void jump(struct jit *j, int cc, size_t l)
+{
+	if (j->n_jumps == j->cap_jumps) {
+		size_t cap = j->cap_jumps ? 2 * j->cap_jumps : 256;
+		bool *p = realloc(j->jlong, cap * sizeof(*p));
+		if (!p) {
+			/* rare: treat as long without remembering; the pass repeats */
+			j->widened = true;
+		} else {
+			memset(p + j->cap_jumps, 0, (cap - j->cap_jumps) * sizeof(*p));
+			j->jlong = p;
+			j->cap_jumps = cap;
+		}
+	}
+	bool known;
+	int64_t target = label_pos(j, l, &known);
+	bool *is_long = j->n_jumps < j->cap_jumps ? &j->jlong[j->n_jumps] : NULL;
+	j->n_jumps++;
+
+	if (is_long && !*is_long) {
+		int64_t disp = known ? target - (int64_t)(j->len + 2) : 0;
+		if (is_s8(disp)) {
+			b1(j, cc < 0 ? 0xEB : 0x70 | cc);
+			b1(j, (uint8_t)disp);
+			return;
+		}
+		*is_long = true;
+		j->widened = true;
+	}
+	int size = cc < 0 ? 5 : 6;
+	int64_t disp = target - (int64_t)(j->len + size);
+	if (cc < 0) {
+		b1(j, 0xE9);
+	} else {
+		b1(j, 0x0F);
+		b1(j, 0x80 | cc);
+	}
+	b4(j, (uint32_t)(int32_t)disp);
+}
+
+/* call rel32 to a label */
+static void call_label(struct jit *j, size_t l)
+{
+	bool known;
+	int64_t target = label_pos(j, l, &known);
+	b1(j, 0xE8);
+	b4(j, (uint32_t)(int32_t)(target - (int64_t)(j->len + 4)));
+}
+
+/* Short forward jumps inside one instruction's code: emit, then patch. */
+static size_t fwd8(struct jit *j, int cc)
+{
+	b1(j, cc < 0 ? 0xEB : 0x70 | cc);
+	b1(j, 0);
+	return j->len;
+}
+
+static void patch8(struct jit *j, size_t after)
+{
+	j->buf[after - 1] = (uint8_t)(j->len - after);
+}
+
+/* ---- analysis ---------------------------------------------------------- */
+
+static bool is_lddw(const struct bpf_insn *in)
+{
+	return in->code == (BPF_LD | BPF_IMM | BPF_DW);
+}
+
+static bool is_local_call(const struct bpf_insn *in)
+{
+	return in->code == (BPF_JMP | BPF_CALL) && in->src_reg == BPF_PSEUDO_CALL;
+}
+
+static bool is_ja(const struct bpf_insn *in)
+{
+	return in->code == (BPF_JMP | BPF_JA) || in->code == (BPF_JMP32 | BPF_JA);
+}
+
+/* Conditional and unconditional jumps: the target index. */
+static bool jump_target(const struct bpf_insn *in, size_t i, size_t *t)
+{
+	uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
+	if ((cls != BPF_JMP && cls != BPF_JMP32) || op == BPF_CALL || op == BPF_EXIT)
+		return false;
+	*t = i + 1 + (size_t)(int64_t)(cls == BPF_JMP32 && op == BPF_JA ? in->imm : in->off);
+	return true;
+}
+
+/* BPF registers an instruction reads and writes (for liveness). */
+static void use_def(const struct bpf_insn *in, bool in_main, uint16_t *use, uint16_t *def)
+{
+	uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
+	uint16_t d = BIT(in->dst_reg), s = BIT(in->src_reg);
+
+	*use = *def = 0;
+	switch (cls) {
+	case BPF_ALU:
+	case BPF_ALU64:
+		*def = d;
+		if (op == BPF_MOV)
+			*use = BPF_SRC(in->code) == BPF_X ? s : 0;
+		else
+			*use = d | (BPF_SRC(in->code) == BPF_X && op != BPF_NEG && op != BPF_END ? s : 0);
+		break;
+	case BPF_LD:
+		if (is_lddw(in)) {
+			*def = d;
+		} else {
+			*def = BIT(0);
+			*use = BPF_MODE(in->code) == BPF_IND ? s : 0;
+		}
+		break;
+	case BPF_LDX:
+		*use = s;
+		*def = d;
+		break;
+	case BPF_ST:
+		*use = d;
+		break;
+	case BPF_STX:
+		*use = d | s;
+		if (BPF_MODE(in->code) == BPF_ATOMIC) {
+			if (in->imm == BPF_CMPXCHG) {
+				*use |= BIT(0);
+				*def = BIT(0);
+			} else if (in->imm & BPF_FETCH) {
+				*def = s;
+			}
+		}
+		break;
+	case BPF_JMP:
+	case BPF_JMP32:
+		if (op == BPF_CALL) {
+			/* a callee may look at anything its caller had */
+			*use = is_local_call(in) ? 0x3ff : ARG_REGS | (BPF_SRC(in->code) == BPF_X ? d : 0);
+			*def = CALL_CLOBBER;
+		} else if (op == BPF_EXIT) {
+			*use = in_main ? BIT(0) : CALL_CLOBBER;
+		} else if (op != BPF_JA) {
+			*use = d | (BPF_SRC(in->code) == BPF_X ? s : 0);
+		}
+		break;
+	}
+}
+
+static int liveness(struct jit *j)
+{
+	size_t n = j->n;
+	uint16_t *live_in = calloc(n + 1, sizeof(*live_in));
+	if (!live_in)
+		return -ENOMEM;
+	bool changed = true;
+	while (changed) {
+		changed = false;
+		for (size_t k = n; k-- > 0;) {
+			const struct bpf_insn *in = &j->insns[k];
+			if (k > 0 && is_lddw(&j->insns[k - 1]))
+				continue; /* second slot */
+			uint16_t out = 0, use, def;
+			size_t t;
+			bool falls = in->code != (BPF_JMP | BPF_EXIT) && !is_ja(in);
+			if (jump_target(in, k, &t) && t < n)
+				out |= live_in[t];
+			if (falls && k + uebpf_insn_slots(in) <= n)
+				out |= live_in[k + uebpf_insn_slots(in)];
+			use_def(in, j->func_of[k] == 0, &use, &def);
+			uint16_t lin = use | (out & ~def);
+			j->live_out[k] = out;
+			if (lin != live_in[k]) {
+				live_in[k] = lin;
+				changed = true;
+			}
+		}
+	}
+	free(live_in);
+	return 0;
+}
+
+/* Registers an instruction writes, for the callee-saved set of its function. */
+static uint16_t written(const struct bpf_insn *in)
+{
+	uint16_t use, def;
+	use_def(in, true, &use, &def);
+	return def;
+}
+
+/* Does the instruction read r10 other than as the base of a memory access? */
+static bool r10_escapes(const struct bpf_insn *in)
+{
+	uint8_t cls = BPF_CLASS(in->code);
+	uint16_t use, def;
+	use_def(in, true, &use, &def);
+	if (!(use & BIT(BPF_REG_10)))
+		return false;
+	switch (cls) {
+	case BPF_LDX:
+		return false;
+	case BPF_ST:
+		return false;
+	case BPF_STX:
+		return in->src_reg == BPF_REG_10;
+	default:
+		return true;
+	}
+}
+
+/* Memory access based on r10: the deepest byte below r10 it touches. */
+static uint32_t stack_depth(const struct bpf_insn *in)
+{
+	uint8_t cls = BPF_CLASS(in->code);
+	int base = cls == BPF_LDX ? in->src_reg : in->dst_reg;
+	if ((cls != BPF_LDX && cls != BPF_ST && cls != BPF_STX) || base != BPF_REG_10 || in->off >= 0)
+		return 0;
+	return (uint32_t)-(int32_t)in->off;
+}
+
+static int fail(struct jit *j, size_t i, int err, const char *what)
+{
+	uebpf_log(j->log, j->log_sz, "insn %zu: %s", i, what);
+	return err;
+}
+
+/* Split the program into functions and work out what each one needs. */
+static int analyse(struct jit *j)
+{
+	size_t n = j->n;
+	uint8_t *starts = calloc(n, 1);
+	if (!starts)
+		return -ENOMEM;
+	bool has_calls = false;
+	starts[0] = 1;
+	for (size_t i = 0; i < n; i += uebpf_insn_slots(&j->insns[i])) {
+		const struct bpf_insn *in = &j->insns[i];
+		size_t t;
+		if (is_local_call(in)) {
+			t = i + 1 + (size_t)(int64_t)in->imm;
+			if (t == 0) {
+				free(starts);
+				return fail(j, i, -EINVAL, "call to the main program (recursion)");
+			}
+			starts[t] = 1;
+		}
+		if (BPF_CLASS(in->code) == BPF_JMP && BPF_OP(in->code) == BPF_CALL)
+			has_calls = true;
+		if (BPF_CLASS(in->code) == BPF_LD && !is_lddw(in))
+			j->has_ld_pkt = true;
+		if (in->code == (BPF_JMP | BPF_CALL | BPF_X))
+			j->has_callx = true;
+		if (jump_target(in, i, &t))
+			j->is_target[t] = 1;
+	}
+	for (size_t i = 0; i < n; i++)
+		j->n_funcs += starts[i];
+	j->funcs = calloc(j->n_funcs, sizeof(*j->funcs));
+	if (!j->funcs) {
+		free(starts);
+		return -ENOMEM;
+	}
+	size_t f = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (starts[i]) {
+			if (i)
+				j->funcs[f - 1].end = (uint32_t)i;
+			j->funcs[f++].start = (uint32_t)i;
+		}
+		j->func_of[i] = (uint32_t)(f - 1);
+	}
+	j->funcs[f - 1].end = (uint32_t)n;
+	free(starts);
+
+	for (f = 0; f < j->n_funcs; f++) {
+		struct func *fn = &j->funcs[f];
+		uint16_t writes = 0;
+		uint32_t depth = 0;
+		bool escapes = false, calls = false, uses_r10 = false;
+		for (size_t i = fn->start; i < fn->end; i += uebpf_insn_slots(&j->insns[i])) {
+			const struct bpf_insn *in = &j->insns[i];
+			uint16_t use, def;
+			use_def(in, f == 0, &use, &def);
+			writes |= written(in);
+			if (use & BIT(BPF_REG_10))
+				uses_r10 = true;
+			escapes |= r10_escapes(in);
+			if (stack_depth(in) > depth)
+				depth = stack_depth(in);
+			if (BPF_CLASS(in->code) == BPF_JMP && BPF_OP(in->code) == BPF_CALL)
+				calls = true;
+			if (BPF_CLASS(in->code) == BPF_LD && !is_lddw(in) && (f != 0 || has_calls))
+				return fail(j, i, -EINVAL, "ld_abs/ld_ind cannot be mixed with calls");
+		}
+		if (escapes)
+			depth = UEBPF_STACK_SIZE > depth ? UEBPF_STACK_SIZE : depth;
+		for (int r = BPF_REG_6; r <= BPF_REG_9; r++)
+			if (writes & BIT(r))
+				fn->saved |= BIT(reg_of[r]);
+		uint32_t frame = (depth + 7) & ~7u;
+		if (f == 0 && j->has_ld_pkt) {
+			fn->saved |= BIT(PKT_MEM);
+			frame += 8;
+			fn->pkt_len_slot = frame;
+		}
+		fn->has_frame = uses_r10 || frame;
+		unsigned pushes = (unsigned)__builtin_popcount(fn->saved);
+		/* at entry rsp is 8 mod 16; calls need it 0 mod 16 */
+		if (fn->has_frame) {
+			if ((8 + 8 * pushes + 8 + frame) % 16)
+				frame += 8;
+			fn->frame = frame;
+		} else {
+			fn->pad = calls && (8 + 8 * pushes) % 16;
+		}
+	}
+	return 0;
+}
+
+/* ---- hardening ----------------------------------------------------------- */
+
+/* A blinding key for each (instruction, use): random per program, the same
+ * in every pass. */
+static uint64_t blind_key(const struct jit *j, size_t i, unsigned salt)
+{
+	uint64_t z = j->key + (i * 4 + salt + 1) * 0x9e3779b97f4a7c15ull;
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* dst = imm (sign-extended to 64 bits if w) without imm in the code bytes */
+static void blind_imm(struct jit *j, size_t i, bool w, int dst, int32_t imm)
+{
+	int32_t k = (int32_t)blind_key(j, i, 0);
+	if (w)
+		mov_r64_simm(j, dst, imm ^ k);
+	else
+		mov_r32_imm(j, dst, (uint32_t)(imm ^ k));
+	alu_ri32(j, EXT_XOR, w, dst, k);
+}
+
+/* ---- frames ------------------------------------------------------------ */
+
+static const uint8_t push_order[] = { RBX, R12, R13, R14, R15 };
+
+static void push(struct jit *j, int r)
+{
+	rex(j, false, 0, 0, r, false);
+	b1(j, 0x50 + (r & 7));
+}
+
+static void pop(struct jit *j, int r)
+{
+	rex(j, false, 0, 0, r, false);
+	b1(j, 0x58 + (r & 7));
+}
+
+static void prologue(struct jit *j, const struct func *fn, bool is_main)
+{
+	for (size_t k = 0; k < sizeof(push_order); k++)
+		if (fn->saved & BIT(push_order[k]))
+			push(j, push_order[k]);
+	if (fn->has_frame) {
+		push(j, RBP);
+		mov_rr(j, true, RBP, RSP);
+		if (fn->frame)
+			alu_ri(j, EXT_SUB, true, RSP, (int32_t)fn->frame);
+	} else if (fn->pad) {
+		alu_ri(j, EXT_SUB, true, RSP, 8);
+	}
+	if (is_main && j->has_ld_pkt) {
+		mov_rr(j, true, PKT_MEM, RDI);
+		op_mem(j, 0, true, 0x89, RSI, RBP, -(int32_t)fn->pkt_len_slot, false);
+	}
+}
+
+static void epilogue(struct jit *j, const struct func *fn)
+{
+	if (fn->has_frame)
+		b1(j, 0xC9); /* leave */
+	else if (fn->pad)
+		alu_ri(j, EXT_ADD, true, RSP, 8);
+	for (size_t k = sizeof(push_order); k-- > 0;)
+		if (fn->saved & BIT(push_order[k]))
+			pop(j, push_order[k]);
+	b1(j, 0xC3);
+}
+
+/* ---- ALU --------------------------------------------------------------- */
+
+static bool live_after(const struct jit *j, size_t i, int bpf_reg)
+{
+	return j->live_out[i] & BIT(bpf_reg);
+}
+
+/* Division and modulo by a register: x/0 = 0, x%0 = x, and signed
+ * INT_MIN/-1 = INT_MIN, INT_MIN%-1 = 0, never letting div trap. */
+static void divmod_reg(struct jit *j, size_t i, bool w, bool is_mod, bool is_signed, int dst, int src)
+{
+	int s = src;
+	if (s == RAX || s == RDX) {
+		mov_rr(j, w, AX, s);
+		s = AX;
+	}
+	alu_rr(j, 0x85, w, s, s);
+	size_t to_zero = fwd8(j, CC_E);
+	size_t to_done1 = 0, to_normal = 0;
+	if (is_signed) {
+		alu_ri(j, EXT_CMP, w, s, -1);
+		to_normal = fwd8(j, CC_NE);
+		if (is_mod)
+			zero(j, dst);
+		else
+			grp3(j, 3, w, dst); /* neg: INT_MIN stays INT_MIN */
+		to_done1 = fwd8(j, -1);
+		patch8(j, to_normal);
+	}
+	bool save_rax = dst != RAX && live_after(j, i, BPF_REG_0);
+	bool save_rdx = dst != RDX && live_after(j, i, BPF_REG_3);
+	if (save_rax)
+		mov_rr(j, true, R9, RAX);
+	if (save_rdx)
+		mov_rr(j, true, R11, RDX);
+	if (dst != RAX)
+		mov_rr(j, w, RAX, dst);
+	if (is_signed) {
+		rex(j, w, 0, 0, 0, false);
+		b1(j, 0x99); /* cdq / cqo */
+	} else {
+		zero(j, RDX);
+	}
+	grp3(j, is_signed ? 7 : 6, w, s);
+	int result = is_mod ? RDX : RAX;
+	if (dst != result)
+		mov_rr(j, w, dst, result);
+	if (save_rax)
+		mov_rr(j, true, RAX, R9);
+	if (save_rdx)
+		mov_rr(j, true, RDX, R11);
+	/* by zero: the quotient is 0, the remainder the dividend */
+	if (is_mod && w) {
+		patch8(j, to_zero);
+	} else {
+		size_t to_done2 = fwd8(j, -1);
+		patch8(j, to_zero);
+		if (is_mod)
+			zext32(j, dst);
+		else
+			zero(j, dst);
+		patch8(j, to_done2);
+	}
+	if (to_done1)
+		patch8(j, to_done1);
+}
+
+/* Unsigned division by a constant d (not 0 or a power of two, d < 2^N) as a
+ * multiplication (Granlund & Montgomery): q = x*m >> shift with m < 2^N
+ * when some shift allows it, else m has N+1 bits and `add` says its top
+ * bit was dropped. */
+struct umagic {
+	uint64_t m;
+	int shift;
+	bool add;
+};
+
+static struct umagic umagic(uint64_t d, int N)
+{
+	int l = 64 - __builtin_clzll(d - 1); /* ceil(log2 d) */
+	for (int p = 0; p < l; p++) {
+		unsigned __int128 two = (unsigned __int128)1 << (N + p);
+		unsigned __int128 m = two / d + 1;
+		if (m >> N == 0 && m * d - two <= ((unsigned __int128)1 << p))
+			return (struct umagic){ (uint64_t)m, N + p, false };
+	}
+	unsigned __int128 m = ((unsigned __int128)1 << (N + l)) / d + 1;
+	return (struct umagic){ (uint64_t)(m - ((unsigned __int128)1 << N)), l, true };
+}
+
+/* Signed division by a constant d (2 <= |d| < 2^(N-1), not a power of two):
+ * q = hi(x*m) (+/- x) >> shift, plus one if negative (Hacker's Delight 10-1). */
+struct smagic {
+	int64_t m;
+	int shift;
+};
+
+static struct smagic smagic(int64_t d, int N)
+{
+	uint64_t mask = N == 64 ? ~0ull : 0xffffffffull;
+	uint64_t two = 1ull << (N - 1);
+	uint64_t ad = d < 0 ? -(uint64_t)d : (uint64_t)d;
+	uint64_t t = two + (d < 0);
+	uint64_t anc = t - 1 - t % ad;
+	uint64_t q1 = two / anc, r1 = two - q1 * anc;
+	uint64_t q2 = two / ad, r2 = two - q2 * ad;
+	uint64_t delta;
+	int p = N - 1;
+	do {
+		p++;
+		q1 = (2 * q1) & mask;
+		r1 = 2 * r1;
+		if (r1 >= anc) {
+			q1 = (q1 + 1) & mask;
+			r1 -= anc;
+		}
+		q2 = (2 * q2) & mask;
+		r2 = 2 * r2;
+		if (r2 >= ad) {
+			q2 = (q2 + 1) & mask;
+			r2 -= ad;
+		}
+		delta = ad - r2;
+	} while (q1 < delta || (q1 == delta && r1 == 0));
+	uint64_t m = (q2 + 1) & mask;
+	if (d < 0)
+		m = -m & mask;
+	int64_t sm = N == 64 ? (int64_t)m : (int64_t)(int32_t)(uint32_t)m;
+	return (struct smagic){ sm, p - N };
+}
+
+/* quotient in q -> dst = q (div) or dst - q*d (mod) */
+static void divmod_finish(struct jit *j, bool w, bool is_mod, int dst, int q, int32_t d)
+{
+	if (is_mod) {
+		imul_ri(j, w, q, q, d);
+		alu_rr(j, 0x29, w, dst, q);
+	} else {
+		mov_rr(j, w, dst, q);
+	}
+}
+
+static void udiv_const(struct jit *j, size_t i, bool w, bool is_mod, int dst, uint64_t d, int32_t imm)
+{
+	if (d == 0 || d == 1) {
+		if (d == 0 ? !is_mod : is_mod)
+			zero(j, dst);
+		else if (!w)
+			zext32(j, dst);
+		return;
+	}
+	if (!(d & (d - 1))) {
+		if (is_mod)
+			alu_ri(j, EXT_AND, w, dst, (int32_t)(d - 1));
+		else
+			shift_ri(j, EXT_SHR, w, dst, (uint8_t)__builtin_ctzll(d));
+		return;
+	}
+	if (w && d >> 63) {
+		/* the quotient is 0 or 1 */
+		mov_r64_simm(j, R11, imm);
+		if (is_mod) {
+			mov_rr(j, true, R10, dst);
+			alu_rr(j, 0x29, true, R10, R11);
+			op_rr(j, 0, true, 0x0F40 | CC_AE, dst, R10, false); /* cmovae */
+		} else {
+			zero(j, R10);
+			alu_rr(j, 0x39, true, dst, R11);
+			op_rr(j, 0, false, 0x0F90 | CC_AE, 0, R10, false); /* setae r10b */
+			mov_rr(j, true, dst, R10);
+		}
+		return;
+	}
+	struct umagic mg = umagic(d, w ? 64 : 32);
+	if (!w) {
+		mov_rr(j, false, R11, dst); /* x, zero-extended */
+		int q = R11;
+		if (!mg.add) {
+			if (mg.m < 0x80000000u) {
+				imul_ri(j, true, R11, R11, (int32_t)mg.m);
+			} else {
+				mov_r32_imm(j, R10, (uint32_t)mg.m);
+				op_rr(j, 0, true, 0x0FAF, R11, R10, false);
+			}
+			shift_ri(j, EXT_SHR, true, R11, (uint8_t)mg.shift);
+		} else {
+			load_imm(j, R10, mg.m);
+			op_rr(j, 0, true, 0x0FAF, R10, R11, false);
+			shift_ri(j, EXT_SHR, true, R10, 32);
+			alu_rr(j, 0x01, true, R10, R11);
+			shift_ri(j, EXT_SHR, true, R10, (uint8_t)mg.shift);
+			q = R10;
+		}
+		divmod_finish(j, false, is_mod, dst, q, (int32_t)d);
+		return;
+	}
+	/* 64 bits: the high half of a 128-bit product, from mulx */
+	bool save_rdx = dst != RDX && live_after(j, i, BPF_REG_3);
+	if (save_rdx)
+		mov_rr(j, true, R9, RDX);
+	if (dst != RDX)
+		mov_rr(j, true, RDX, dst);
+	load_imm(j, R11, mg.m);
+	mulx(j, R11, R10, R11);
+	int q = R11;
+	if (!mg.add) {
+		if (mg.shift > 64)
+			shift_ri(j, EXT_SHR, true, R11, (uint8_t)(mg.shift - 64));
+	} else {
+		mov_rr(j, true, R10, RDX);
+		alu_rr(j, 0x29, true, R10, R11);
+		shift_ri(j, EXT_SHR, true, R10, 1);
+		alu_rr(j, 0x01, true, R10, R11);
+		if (mg.shift > 1)
+			shift_ri(j, EXT_SHR, true, R10, (uint8_t)(mg.shift - 1));
+		q = R10;
+	}
+	if (save_rdx)
+		mov_rr(j, true, RDX, R9);
+	divmod_finish(j, true, is_mod, dst, q, (int32_t)d);
+}
+
+static void sdiv_const(struct jit *j, size_t i, bool w, bool is_mod, int dst, int64_t d)
+{
+	int N = w ? 64 : 32;
+	if (d == 0) {
+		if (!is_mod)
+			zero(j, dst);
+		else if (!w)
+			zext32(j, dst);
+		return;
+	}
+	if (d == 1 || d == -1) {
+		if (is_mod)
+			zero(j, dst);
+		else if (d == -1)
+			grp3(j, 3, w, dst);
+		else if (!w)
+			zext32(j, dst);
+		return;
+	}
+	uint64_t ad = d < 0 ? -(uint64_t)d : (uint64_t)d;
+	if (!(ad & (ad - 1))) {
+		/* round toward zero: add 2^k - 1 to negative dividends first */
+		int k = __builtin_ctzll(ad);
+		mov_rr(j, w, R11, dst);
+		if (k > 1)
+			shift_ri(j, EXT_SAR, w, R11, (uint8_t)(N - 1));
+		shift_ri(j, EXT_SHR, w, R11, (uint8_t)(N - k));
+		alu_rr(j, 0x01, w, R11, dst);
+		if (is_mod) {
+			alu_ri(j, EXT_AND, w, R11, (int32_t)-(int64_t)ad);
+			alu_rr(j, 0x29, w, dst, R11);
+		} else {
+			shift_ri(j, EXT_SAR, w, R11, (uint8_t)k);
+			if (d < 0)
+				grp3(j, 3, w, R11);
+			mov_rr(j, w, dst, R11);
+		}
+		return;
+	}
+	struct smagic mg = smagic(d, N);
+	if (!w) {
+		/* 32 bits: the 64-bit product of sign-extended operands */
+		op_rr(j, 0, true, 0x63, R11, dst, false); /* movsxd r11, dst32 */
+		imul_ri(j, true, R11, R11, (int32_t)mg.m);
+		bool fix = (d > 0 && mg.m < 0) || (d < 0 && mg.m > 0);
+		shift_ri(j, EXT_SAR, true, R11, (uint8_t)(32 + (fix ? 0 : mg.shift)));
+		if (fix) {
+			alu_rr(j, d > 0 ? 0x01 : 0x29, false, R11, dst);
+			if (mg.shift)
+				shift_ri(j, EXT_SAR, false, R11, (uint8_t)mg.shift);
+		}
+		mov_rr(j, false, R9, R11);
+		shift_ri(j, EXT_SHR, false, R9, 31);
+		alu_rr(j, 0x01, false, R11, R9);
+		divmod_finish(j, false, is_mod, dst, R11, (int32_t)d);
+		return;
+	}
+	/* 64 bits: one-operand imul gives the high half in rdx */
+	bool save_rax = dst != RAX && live_after(j, i, BPF_REG_0);
+	bool save_rdx = dst != RDX && live_after(j, i, BPF_REG_3);
+	mov_rr(j, true, R11, dst);
+	if (save_rax)
+		mov_rr(j, true, R9, RAX);
+	if (save_rdx)
+		mov_rr(j, true, R10, RDX);
+	load_imm(j, RAX, (uint64_t)mg.m);
+	grp3(j, 5, true, R11);
+	if (d > 0 && mg.m < 0)
+		alu_rr(j, 0x01, true, RDX, R11);
+	else if (d < 0 && mg.m > 0)
+		alu_rr(j, 0x29, true, RDX, R11);
+	if (mg.shift)
+		shift_ri(j, EXT_SAR, true, RDX, (uint8_t)mg.shift);
+	mov_rr(j, true, RAX, RDX);
+	shift_ri(j, EXT_SHR, true, RAX, 63);
+	alu_rr(j, 0x01, true, RDX, RAX);
+	if (is_mod) {
+		imul_ri(j, true, RDX, RDX, (int32_t)d);
+		alu_rr(j, 0x29, true, R11, RDX);
+	} else {
+		mov_rr(j, true, R11, RDX);
+	}
+	if (save_rax)
+		mov_rr(j, true, RAX, R9);
+	if (save_rdx)
+		mov_rr(j, true, RDX, R10);
+	mov_rr(j, true, dst, R11);
+}
+
+/* Shift by a register; the count is masked to the width, as x86 does. */
+static void shift_reg(struct jit *j, int ext, bool w, int dst, int src)
+{
+	if (j->features & UEBPF_JIT_X86_BMI2) {
+		shiftx(j, ext, w, dst, dst, src);
+		return;
+	}
+	if (src == RCX) {
+		op_rr(j, 0, w, 0xD3, ext, dst, false);
+	} else if (dst == RCX) {
+		mov_rr(j, true, R11, RCX);
+		mov_rr(j, true, RCX, src);
+		op_rr(j, 0, w, 0xD3, ext, R11, false);
+		mov_rr(j, true, RCX, R11);
+	} else {
+		mov_rr(j, true, R11, RCX);
+		mov_rr(j, true, RCX, src);
+		op_rr(j, 0, w, 0xD3, ext, dst, false);
+		mov_rr(j, true, RCX, R11);
+	}
+	/* a 32-bit shift by 0 leaves the high half alone */
+	if (!w)
+		zext32(j, dst);
+}
+
+static int alu(struct jit *j, size_t i)
+{
+	const struct bpf_insn *in = &j->insns[i];
+	bool w = BPF_CLASS(in->code) == BPF_ALU64;
+	uint8_t op = BPF_OP(in->code);
+	int dst = reg_of[in->dst_reg];
+	bool k = BPF_SRC(in->code) == BPF_K;
+	int32_t imm = in->imm;
+	int src = reg_of[in->src_reg];
+
+	if (op == BPF_END) {
+		bool swap = w || BPF_SRC(in->code) == BPF_TO_BE;
+		if (imm == 16) {
+			if (swap) {
+				b1(j, 0x66);
+				rex(j, false, 0, 0, dst, false);
+				b1(j, 0xC1);
+				modrm(j, 3, 0, dst);
+				b1(j, 8); /* rol r16, 8 */
+			}
+			op_rr(j, 0, false, 0x0FB7, dst, dst, false); /* movzx r32, r16 */
+		} else if (imm == 32) {
+			if (swap)
+				op_rr(j, 0, false, 0x0FC8 + (dst & 7), 0, dst, false) , j->len--; /* bswap r32 */
+			else
+				zext32(j, dst);
+		} else if (imm == 64) {
+			if (swap)
+				op_rr(j, 0, true, 0x0FC8 + (dst & 7), 0, dst, false), j->len--;
+		} else {
+			return fail(j, i, -EINVAL, "byte swap of unsupported width");
+		}
+		return 0;
+	}
+	if (op == BPF_NEG) {
+		if (!k)
+			return fail(j, i, -EINVAL, "neg with a source register");
+		grp3(j, 3, w, dst);
+		return 0;
+	}
+	if (op == BPF_MOV) {
+		if (k) {
+			if (in->off)
+				return fail(j, i, -EINVAL, "mov with a nonzero offset");
+			if (j->harden && imm)
+				blind_imm(j, i, w, dst, imm);
+			else if (w)
+				load_imm(j, dst, (uint64_t)(int64_t)imm);
+			else
+				load_imm(j, dst, (uint32_t)imm);
+			return 0;
+		}
+		switch (in->off) {
+		case 0:
+			if (dst != src || !w)
+				mov_rr(j, w, dst, src);
+			return 0;
+		case 8:
+			op_rr(j, 0, w, 0x0FBE, dst, src, byte_rex(src));
+			return 0;
+		case 16:
+			op_rr(j, 0, w, 0x0FBF, dst, src, false);
+			return 0;
+		case 32:
+			if (w) {
+				op_rr(j, 0, true, 0x63, dst, src, false);
+				return 0;
+			}
+			break;
+		}
+		return fail(j, i, -EINVAL, "movsx of unsupported width");
+	}
+	if (in->off && !((op == BPF_DIV || op == BPF_MOD) && in->off == 1))
+		return fail(j, i, -EINVAL, "ALU instruction with an unsupported offset");
+
+	/* hardening: the immediate goes through AX, blinded */
+	if (k && j->harden) {
+		blind_imm(j, i, w, AX, imm);
+		k = false;
+		src = AX;
+	}
+	int shift_ext = op == BPF_LSH ? EXT_SHL : op == BPF_RSH ? EXT_SHR : EXT_SAR;
+	switch (op) {
+	case BPF_ADD:
+	case BPF_SUB:
+	case BPF_OR:
+	case BPF_AND:
+	case BPF_XOR: {
+		static const uint8_t rr_op[] = { [BPF_ADD >> 4] = 0x01, [BPF_SUB >> 4] = 0x29, [BPF_OR >> 4] = 0x09,
+						 [BPF_AND >> 4] = 0x21, [BPF_XOR >> 4] = 0x31 };
+		static const uint8_t ri_ext[] = { [BPF_ADD >> 4] = EXT_ADD, [BPF_SUB >> 4] = EXT_SUB,
+						  [BPF_OR >> 4] = EXT_OR, [BPF_AND >> 4] = EXT_AND,
+						  [BPF_XOR >> 4] = EXT_XOR };
+		if (!k) {
+			if (dst == src && (op == BPF_SUB || op == BPF_XOR))
+				zero(j, dst);
+			else if (dst == src && (op == BPF_AND || op == BPF_OR))
+				(void)(w || (zext32(j, dst), 0));
+			else
+				alu_rr(j, rr_op[op >> 4], w, dst, src);
+		} else if (op == BPF_AND && imm == 0) {
+			zero(j, dst);
+		} else if ((imm == 0 && op != BPF_AND) || (imm == -1 && op == BPF_AND)) {
+			if (!w)
+				zext32(j, dst); /* x op identity: only the 32-bit truncation is left */
+		} else if (op == BPF_AND && w && imm > 0) {
+			alu_ri(j, EXT_AND, false, dst, imm); /* the high half ends up zero either way */
+		} else {
+			alu_ri(j, ri_ext[op >> 4], w, dst, imm);
+		}
+		return 0;
+	}
+	case BPF_MUL:
+		if (!k) {
+			op_rr(j, 0, w, 0x0FAF, dst, src, false);
+		} else if (imm == 0) {
+			zero(j, dst);
+		} else if (imm == 1) {
+			if (!w)
+				zext32(j, dst);
+		} else if (imm == -1) {
+			grp3(j, 3, w, dst);
+		} else if (imm > 0 && !(imm & (imm - 1))) {
+			shift_ri(j, EXT_SHL, w, dst, (uint8_t)__builtin_ctz((uint32_t)imm));
+		} else if (imm == 3 || imm == 5 || imm == 9) {
+			lea(j, w, dst, dst, dst, imm == 3 ? 1 : imm == 5 ? 2 : 3, 0);
+		} else {
+			imul_ri(j, w, dst, dst, imm);
+		}
+		return 0;
+	case BPF_DIV:
+	case BPF_MOD: {
+		bool is_mod = op == BPF_MOD, is_signed = in->off == 1;
+		if (!k)
+			divmod_reg(j, i, w, is_mod, is_signed, dst, src);
+		else if (is_signed)
+			sdiv_const(j, i, w, is_mod, dst, w ? (int64_t)imm : (int64_t)imm);
+		else if (w && !(j->features & UEBPF_JIT_X86_BMI2) && (uint64_t)(int64_t)imm >> 63 == 0 &&
+			 imm > 1 && (imm & (imm - 1))) {
+			/* no mulx: the general path, with the divisor in AX */
+			load_imm(j, AX, (uint64_t)(int64_t)imm);
+			divmod_reg(j, i, w, is_mod, false, dst, AX);
+		} else {
+			udiv_const(j, i, w, is_mod, dst, w ? (uint64_t)(int64_t)imm : (uint32_t)imm, imm);
+		}
+		return 0;
+	}
+	case BPF_LSH:
+	case BPF_RSH:
+	case BPF_ARSH:
+		if (!k) {
+			shift_reg(j, shift_ext, w, dst, src);
+		} else {
+			uint8_t count = (uint8_t)(imm & (w ? 63 : 31));
+			if (count)
+				shift_ri(j, shift_ext, w, dst, count);
+			else if (!w)
+				zext32(j, dst);
+		}
+		return 0;
+	}
+	return fail(j, i, -EINVAL, "unsupported ALU instruction");
+}
+
+/* ---- memory ------------------------------------------------------------ */
+
+static int load(struct jit *j, size_t i)
+{
+	const struct bpf_insn *in = &j->insns[i];
+	int dst = reg_of[in->dst_reg], base = reg_of[in->src_reg];
+	bool sx = BPF_MODE(in->code) == BPF_MEMSX;
+	static const uint32_t zx_op[] = { [BPF_B >> 3] = 0x0FB6, [BPF_H >> 3] = 0x0FB7, [BPF_W >> 3] = 0x8B,
+					  [BPF_DW >> 3] = 0x8B };
+	static const uint32_t sx_op[] = { [BPF_B >> 3] = 0x0FBE, [BPF_H >> 3] = 0x0FBF, [BPF_W >> 3] = 0x63 };
+	uint8_t size = BPF_SIZE(in->code);
+
+	if (sx && size == BPF_DW)
+		return fail(j, i, -EINVAL, "sign-extending load of 8 bytes");
+	op_mem(j, 0, sx || size == BPF_DW, (sx ? sx_op : zx_op)[size >> 3], dst, base, in->off, false);
+	return 0;
+}
+
+static void store_reg(struct jit *j, uint8_t size, int base, int16_t off, int src)
+{
+	switch (size) {
+	case BPF_B:
+		op_mem(j, 0, false, 0x88, src, base, off, byte_rex(src));
+		break;
+	case BPF_H:
+		op_mem(j, 0x66, false, 0x89, src, base, off, false);
+		break;
+	default:
+		op_mem(j, 0, size == BPF_DW, 0x89, src, base, off, false);
+		break;
+	}
+}
+
+static void store(struct jit *j, size_t i)
+{
+	const struct bpf_insn *in = &j->insns[i];
+	int base = reg_of[in->dst_reg];
+	uint8_t size = BPF_SIZE(in->code);
+
+	if (BPF_CLASS(in->code) == BPF_STX) {
+		store_reg(j, size, base, in->off, reg_of[in->src_reg]);
+		return;
+	}
+	if (j->harden) {
+		blind_imm(j, i, size == BPF_DW, AX, in->imm);
+		store_reg(j, size, base, in->off, AX);
+		return;
+	}
+	switch (size) {
+	case BPF_B:
+		op_mem(j, 0, false, 0xC6, 0, base, in->off, false);
+		b1(j, (uint8_t)in->imm);
+		break;
+	case BPF_H:
+		op_mem(j, 0x66, false, 0xC7, 0, base, in->off, false);
+		b2(j, (uint16_t)in->imm);
+		break;
+	default:
+		op_mem(j, 0, size == BPF_DW, 0xC7, 0, base, in->off, false);
+		b4(j, (uint32_t)in->imm);
+		break;
+	}
+}
+
+static int atomic(struct jit *j, size_t i)
+{
+	const struct bpf_insn *in = &j->insns[i];
+	bool w = BPF_SIZE(in->code) == BPF_DW;
+	int base = reg_of[in->dst_reg], src = reg_of[in->src_reg];
+	int32_t disp = in->off;
+	uint8_t op = (uint8_t)(in->imm & ~BPF_FETCH);
+
+	if (BPF_SIZE(in->code) != BPF_W && !w)
+		return fail(j, i, -EINVAL, "atomic operation of unsupported size");
+	switch (in->imm) {
+	case BPF_ADD:
+	case BPF_OR:
+	case BPF_AND:
+	case BPF_XOR: {
+		static const uint8_t lock_op[] = { [BPF_ADD >> 4] = 0x01, [BPF_OR >> 4] = 0x09,
+						   [BPF_AND >> 4] = 0x21, [BPF_XOR >> 4] = 0x31 };
+		op_mem(j, 0xF0, w, lock_op[op >> 4], src, base, disp, false);
+		return 0;
+	}
+	case BPF_ADD | BPF_FETCH:
+		op_mem(j, 0xF0, w, 0x0FC1, src, base, disp, false); /* lock xadd */
+		return 0;
+	case BPF_XCHG:
+		op_mem(j, 0, w, 0x87, src, base, disp, false); /* xchg locks by itself */
+		return 0;
+	case BPF_CMPXCHG:
+		if (base == RAX) {
+			lea(j, true, R11, RAX, -1, 0, disp);
+			base = R11;
+			disp = 0;
+		}
+		op_mem(j, 0xF0, w, 0x0FB1, src, base, disp, false);
+		if (!w)
+			zext32(j, RAX); /* a successful cmpxchg32 leaves rax's high half */
+		return 0;
+	case BPF_OR | BPF_FETCH:
+	case BPF_AND | BPF_FETCH:
+	case BPF_XOR | BPF_FETCH: {
+		/* no fetching x86 form: a cmpxchg loop through rax */
+		static const uint8_t rr_op[] = { [BPF_OR >> 4] = 0x09, [BPF_AND >> 4] = 0x21, [BPF_XOR >> 4] = 0x31 };
+		int val = src, tmp;
+		bool save_rax = src != RAX && live_after(j, i, BPF_REG_0);
+		if (base == RAX) {
+			lea(j, true, R11, RAX, -1, 0, disp);
+			base = R11;
+			disp = 0;
+		}
+		if (src == RAX) {
+			mov_rr(j, true, R10, RAX);
+			val = R10;
+			tmp = R9;
+		} else {
+			tmp = R10;
+			if (save_rax)
+				mov_rr(j, true, R9, RAX);
+		}
+		op_mem(j, 0, w, 0x8B, RAX, base, disp, false);
+		size_t loop = j->len;
+		mov_rr(j, true, tmp, RAX);
+		alu_rr(j, rr_op[op >> 4], w, tmp, val);
+		op_mem(j, 0xF0, w, 0x0FB1, tmp, base, disp, false);
+		b1(j, 0x70 | CC_NE);
+		b1(j, (uint8_t)(loop - (j->len + 1)));
+		if (src != RAX) {
+			mov_rr(j, w, src, RAX);
+			if (save_rax)
+				mov_rr(j, true, RAX, R9);
+		}
+		return 0;
+	}
+	}
+	return fail(j, i, -EINVAL, "unsupported atomic operation");
+}
+
+/* Legacy packet loads: big-endian from the input memory at a 32-bit signed
+ * offset; out of bounds ends the program with 0. */
+static void ld_pkt(struct jit *j, size_t i)
+{
+	const struct bpf_insn *in = &j->insns[i];
+	int size = BPF_SIZE(in->code) == BPF_B ? 1 : BPF_SIZE(in->code) == BPF_H ? 2 : 4;
+	int32_t len_disp = -(int32_t)j->funcs[0].pkt_len_slot;
+	bool ind = BPF_MODE(in->code) == BPF_IND;
+	int32_t disp = 0;
+	int index = -1;
+
+	if (!ind && !j->harden) {
+		if (in->imm < 0) {
+			jump(j, -1, j->abort_label);
+			return;
+		}
+		op_mem(j, 0, true, 0x8B, R11, RBP, len_disp, false);
+		int64_t end = (int64_t)in->imm + size;
+		if (is_s32(end)) {
+			alu_ri(j, EXT_CMP, true, R11, (int32_t)end);
+		} else {
+			load_imm(j, R10, (uint64_t)end);
+			alu_rr(j, 0x39, true, R11, R10);
+		}
+		jump(j, CC_B, j->abort_label);
+		disp = in->imm;
+	} else {
+		if (j->harden) {
+			blind_imm(j, i, false, R11, in->imm);
+			if (ind)
+				alu_rr(j, 0x01, false, R11, reg_of[in->src_reg]);
+		} else {
+			lea(j, false, R11, reg_of[in->src_reg], -1, 0, in->imm);
+		}
+		op_rr(j, 0, true, 0x63, R11, R11, false); /* negative offsets become huge */
+		op_mem(j, 0, true, 0x8B, R10, RBP, len_disp, false);
+		alu_ri(j, EXT_SUB, true, R10, size);
+		jump(j, CC_B, j->abort_label);
+		alu_rr(j, 0x39, true, R11, R10);
+		jump(j, CC_A, j->abort_label);
+		index = R11;
+	}
+	uint32_t op = size == 1 ? 0x0FB6 : size == 2 ? 0x0FB7 : 0x8B;
+	if (index >= 0)
+		op_mem_idx(j, 0, false, op, RAX, PKT_MEM, index, 0);
+	else
+		op_mem(j, 0, false, op, RAX, PKT_MEM, disp, false);
+	if (size == 2) {
+		b1(j, 0x66);
+		b1(j, 0xC1);
+		modrm(j, 3, 0, RAX);
+		b1(j, 8); /* rol ax, 8 */
+	} else if (size == 4) {
+		b1(j, 0x0F);
+		b1(j, 0xC8); /* bswap eax */
+	}
+}
+
+/* ---- control flow ------------------------------------------------------ */
+
+static size_t target_label(const struct jit *j, size_t t)
+{
+	const struct func *fn = &j->funcs[j->func_of[t]];
+	return fn->start == t ? j->body_label + j->func_of[t] : t;
+}
+
+static int jcc_of(uint8_t op)
+{
+	switch (op) {
+	case BPF_JEQ: return CC_E;
+	case BPF_JNE: return CC_NE;
+	case BPF_JSET: return CC_NE;
+	case BPF_JGT: return CC_A;
+	case BPF_JGE: return CC_AE;
+	case BPF_JLT: return CC_B;
+	case BPF_JLE: return CC_BE;
+	case BPF_JSGT: return CC_G;
+	case BPF_JSGE: return CC_GE;
+	case BPF_JSLT: return CC_L;
+	case BPF_JSLE: return CC_LE;
+	}
+	return -1;
+}
+
+/* Set the flags for a conditional jump. */
+static void compare(struct jit *j, size_t i)
+{
+	const struct bpf_insn *in = &j->insns[i];
+	bool w = BPF_CLASS(in->code) == BPF_JMP;
+	bool jset = BPF_OP(in->code) == BPF_JSET;
+	int dst = reg_of[in->dst_reg], src = reg_of[in->src_reg];
+	int32_t imm = in->imm;
+
+	if (BPF_SRC(in->code) == BPF_K && j->harden) {
+		blind_imm(j, i, w, AX, imm);
+		src = AX;
+	} else if (BPF_SRC(in->code) == BPF_K) {
+		if (jset && imm >= 0 && imm <= 0xff) {
+			op_rr(j, 0, false, 0xF6, 0, dst, byte_rex(dst)); /* test r8, imm8 */
+			b1(j, (uint8_t)imm);
+		} else if (jset) {
+			op_rr(j, 0, w, 0xF7, 0, dst, false);
+			b4(j, (uint32_t)imm);
+		} else if (imm == 0) {
+			alu_rr(j, 0x85, w, dst, dst);
+		} else {
+			alu_ri(j, EXT_CMP, w, dst, imm);
+		}
+		return;
+	}
+	alu_rr(j, jset ? 0x85 : 0x39, w, dst, src);
+}
+
+static bool is_exit(const struct bpf_insn *in)
+{
+	return in->code == (BPF_JMP | BPF_EXIT);
+}
+
+static void emit_exit(struct jit *j, size_t i)
+{
+	epilogue(j, &j->funcs[j->func_of[i]]);
+}
+
+static uint64_t no_helper(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5)
+{
+	return 0;
+}
+
+/* Returns the number of instructions consumed, or a negative errno. */
+static int jmp(struct jit *j, size_t i)
+{
+	const struct bpf_insn *in = &j->insns[i];
+	uint8_t op = BPF_OP(in->code);
+	size_t t;
+
+	if (op == BPF_EXIT) {
+		if (BPF_CLASS(in->code) != BPF_JMP)
+			return fail(j, i, -EINVAL, "exit in the JMP32 class");
+		emit_exit(j, i);
+		return 1;
+	}
+	if (op == BPF_CALL) {
+		if (BPF_CLASS(in->code) != BPF_JMP)
+			return fail(j, i, -EINVAL, "call in the JMP32 class");
+		if (BPF_SRC(in->code) == BPF_X) {
+			/* helper id in a register: index a table of 512 helpers plus
+			 * one for unknown ids (returns 0) */
+			int id = reg_of[in->dst_reg];
+			bool known;
+			int64_t table = label_pos(j, j->table_label, &known);
+			rex(j, true, R11, 0, 0, false);
+			b1(j, 0x8D);
+			modrm(j, 0, R11, RBP); /* lea r11, [rip + disp32] */
+			b4(j, (uint32_t)(int32_t)(table - (int64_t)(j->len + 4)));
+			mov_rr(j, true, R10, id);
+			alu_ri(j, EXT_CMP, true, R10, UEBPF_MAX_HELPERS);
+			mov_r32_imm(j, R9, UEBPF_MAX_HELPERS);
+			op_rr(j, 0, true, 0x0F40 | CC_AE, R10, R9, false); /* cmovae r10, r9 */
+			rex(j, false, 0, R10, R11, false);
+			b1(j, 0xFF);
+			mem_sib(j, 2, R11, R10, 3, 0); /* call [r11 + r10*8] */
+			return 1;
+		}
+		if (in->src_reg == 0) {
+			movabs(j, RAX, (uint64_t)(uintptr_t)j->prog->helpers[in->imm]);
+			op_rr(j, 0, false, 0xFF, 2, RAX, false); /* call rax */
+			return 1;
+		}
+		if (in->src_reg == BPF_PSEUDO_CALL) {
+			call_label(j, i + 1 + (size_t)(int64_t)in->imm);
+			return 1;
+		}
+		return fail(j, i, -EINVAL, "calls to kernel functions are not supported");
+	}
+	if (op == BPF_TAIL_CALL)
+		return fail(j, i, -EINVAL, "tail calls are not supported yet");
+	if (!jump_target(in, i, &t) || (op != BPF_JA && jcc_of(op) < 0))
+		return fail(j, i, -EINVAL, "unsupported jump");
+	if (op == BPF_JA) {
+		if (BPF_CLASS(in->code) == BPF_JMP32 ? in->off : in->imm)
+			return fail(j, i, -EINVAL, "jump with reserved fields set");
+		if (t == i + 1)
+			return 1;
+		if (is_exit(&j->insns[t])) {
+			emit_exit(j, t); /* an exit is as short as a jump to one */
+			return 1;
+		}
+		jump(j, -1, target_label(j, t));
+		return 1;
+	}
+	if (t == i + 1)
+		return 1; /* flags are not observable: nothing to do */
+	compare(j, i);
+	int cc = jcc_of(op);
+	/* "if cond goto L; goto M; L:" becomes "if !cond goto M" */
+	if (t == i + 2 && is_ja(&j->insns[i + 1]) && !j->is_target[i + 1]) {
+		size_t t2;
+		jump_target(&j->insns[i + 1], i + 1, &t2);
+		if (t2 != i + 2) {
+			jump(j, cc ^ 1, target_label(j, t2));
+			return 2;
+		}
+	}
+	jump(j, cc, target_label(j, t));
+	return 1;
+}
+
+/* ---- driver ------------------------------------------------------------ */
+
+static int grow(struct jit *j)
+{
+	if (j->cap - j->len >= INSN_ROOM)
+		return 0;
+	if (j->len > MAX_CODE_SIZE)
+		return -E2BIG;
+	size_t cap = j->cap ? 2 * j->cap : 4096;
+	uint8_t *p = realloc(j->buf, cap);
+	if (!p)
+		return -ENOMEM;
+	j->buf = p;
+	j->cap = cap;
+	return 0;
+}
+
+static int insn(struct jit *j, size_t i)
+{
+	const struct bpf_insn *in = &j->insns[i];
+	switch (BPF_CLASS(in->code)) {
+	case BPF_ALU:
+	case BPF_ALU64: {
+		int err = alu(j, i);
+		return err ? err : 1;
+	}
+	case BPF_LDX:
+		if (BPF_MODE(in->code) != BPF_MEM && BPF_MODE(in->code) != BPF_MEMSX)
+			break;
+		return load(j, i) ?: 1;
+	case BPF_ST:
+		if (BPF_MODE(in->code) != BPF_MEM)
+			break;
+		store(j, i);
+		return 1;
+	case BPF_STX:
+		if (BPF_MODE(in->code) == BPF_ATOMIC)
+			return atomic(j, i) ?: 1;
+		if (BPF_MODE(in->code) != BPF_MEM)
+			break;
+		store(j, i);
+		return 1;
+	case BPF_LD:
+		if (is_lddw(in)) {
+			if (in->src_reg)
+				return fail(j, i, -EINVAL, "unresolved lddw pseudo source");
+			uint64_t v = (uint32_t)in[0].imm | (uint64_t)(uint32_t)in[1].imm << 32;
+			int dst = reg_of[in->dst_reg];
+			if (j->harden && v) {
+				uint64_t key = blind_key(j, i, 1);
+				movabs(j, dst, v ^ key);
+				movabs(j, AX, key);
+				alu_rr(j, 0x31, true, dst, AX);
+			} else {
+				load_imm(j, dst, v);
+			}
+			return 2;
+		}
+		if ((BPF_MODE(in->code) != BPF_ABS && BPF_MODE(in->code) != BPF_IND) || BPF_SIZE(in->code) == BPF_DW)
+			break;
+		ld_pkt(j, i);
+		return 1;
+	case BPF_JMP:
+	case BPF_JMP32:
+		return jmp(j, i);
+	}
+	return fail(j, i, -EINVAL, "unsupported instruction");
+}
+
+static int emit_pass(struct jit *j)
+{
+	j->pass++;
+	j->len = 0;
+	j->n_jumps = 0;
+	j->widened = false;
+	for (size_t f = 0; f < j->n_funcs; f++) {
+		const struct func *fn = &j->funcs[f];
+		int err = grow(j);
+		if (err)
+			return err;
+		set_label(j, fn->start);
+		prologue(j, fn, f == 0);
+		set_label(j, j->body_label + f);
+		for (size_t i = fn->start; i < fn->end;) {
+			if ((err = grow(j)))
+				return err;
+			if (i != fn->start)
+				set_label(j, i);
+			int used = insn(j, i);
+			if (used < 0)
+				return used;
+			if (used == 2) {
+				/* lddw's second slot, or a jump folded into the one before */
+				if (is_lddw(&j->insns[i]))
+					j->lab[j->pass & 1][i + 1] = j->lab[j->pass & 1][i];
+				else
+					j->lab[j->pass & 1][i + 1] = (uint32_t)j->len;
+				j->stamp[i + 1] = j->pass;
+			}
+			i += (size_t)used;
+		}
+	}
+	int err = grow(j);
+	if (err)
+		return err;
+	if (j->has_ld_pkt) {
+		set_label(j, j->abort_label);
+		zero(j, RAX);
+		epilogue(j, &j->funcs[0]);
+	}
+	set_label(j, j->n);
+	if (j->has_callx) {
+		while (j->len % 8)
+			b1(j, 0xCC);
+		set_label(j, j->table_label);
+	}
+	if (j->len > MAX_CODE_SIZE)
+		return -E2BIG;
+	return 0;
+}
+
+unsigned uebpf_jit_x86_64_cpu_features(void)
+{
+	unsigned a, b, c, d;
+	if (__get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 8)))
+		return UEBPF_JIT_X86_BMI2;
+	return 0;
+}
+
+static void jit_release(struct jit *j)
+{
+	free(j->buf);
+	free(j->lab[0]);
+	free(j->lab[1]);
+	free(j->stamp);
+	free(j->jlong);
+	free(j->funcs);
+	free(j->func_of);
+	free(j->live_out);
+	free(j->is_target);
+}
+
+static int finish(struct jit *j)
+{
+	struct uebpf_prog *prog = j->prog;
+	size_t code_sz = j->len;
+	if (j->has_callx) {
+		/* the helper table follows the code, read-only */
+		uebpf_helper_fn table[CALLX_SLOTS];
+		for (size_t k = 0; k < UEBPF_MAX_HELPERS; k++)
+			table[k] = prog->helpers[k] ? prog->helpers[k] : no_helper;
+		table[UEBPF_MAX_HELPERS] = no_helper;
+		if (j->cap - j->len < sizeof(table)) {
+			uint8_t *p = realloc(j->buf, j->len + sizeof(table));
+			if (!p)
+				return -ENOMEM;
+			j->buf = p;
+		}
+		memcpy(j->buf + j->len, table, sizeof(table));
+		j->len += sizeof(table);
+	}
+	uint32_t *offsets = malloc((j->n + 1) * sizeof(*offsets));
+	if (!offsets)
+		return -ENOMEM;
+	memcpy(offsets, j->lab[j->pass & 1], (j->n + 1) * sizeof(*offsets));
+	int err = uebpf_exec_mem_alloc(j->buf, j->len, &prog->jit_code, &prog->jit_map_sz);
+	if (err) {
+		free(offsets);
+		return err;
+	}
+	prog->jit_code_sz = code_sz;
+	prog->jit_offsets = offsets;
+	prog->jit_fn = (uebpf_jit_fn)(uintptr_t)prog->jit_code;
+	return 0;
+}
+
+int uebpf_jit_x86_64_compile_features(struct uebpf_prog *prog, unsigned features, char *log, size_t log_sz)
+{
+	struct jit j = {
+		.prog = prog,
+		.insns = prog->insns,
+		.n = prog->n,
+		.features = features,
+		.harden = prog->flags & UEBPF_F_HARDEN,
+		.log = log,
+		.log_sz = log_sz,
+	};
+	size_t n = prog->n;
+	int err = -ENOMEM;
+
+	if (j.harden && getrandom(&j.key, sizeof(j.key), 0) != sizeof(j.key)) {
+		uebpf_log(log, log_sz, "cannot get a random key for hardening");
+		return -EIO;
+	}
+	j.func_of = calloc(n, sizeof(*j.func_of));
+	j.live_out = calloc(n, sizeof(*j.live_out));
+	j.is_target = calloc(n + 1, 1);
+	if (!j.func_of || !j.live_out || !j.is_target)
+		goto out;
+	if ((err = analyse(&j)) || (err = liveness(&j)))
+		goto out;
+	j.body_label = n + 1;
+	j.abort_label = j.body_label + j.n_funcs;
+	j.table_label = j.abort_label + 1;
+	j.n_labels = j.table_label + 1;
+	err = -ENOMEM;
+	j.lab[0] = calloc(j.n_labels, sizeof(uint32_t));
+	j.lab[1] = calloc(j.n_labels, sizeof(uint32_t));
+	j.stamp = calloc(j.n_labels, sizeof(uint32_t));
+	if (!j.lab[0] || !j.lab[1] || !j.stamp)
+		goto out;
+
+	for (;;) {
+		if ((err = emit_pass(&j)))
+			break;
+		bool same = j.pass > 1 && !memcmp(j.lab[0], j.lab[1], j.n_labels * sizeof(uint32_t));
+		if (same && !j.widened)
+			break;
+		if (j.pass == MAX_PASSES)
+			for (size_t k = 0; k < j.cap_jumps; k++)
+				j.jlong[k] = true;
+		if (j.pass > MAX_PASSES + 3) {
+			err = -EDEADLK; /* cannot happen: with every jump long the layout is fixed */
+			break;
+		}
+	}
+	if (err == -E2BIG)
+		uebpf_log(log, log_sz, "insn 0: program too large for the JIT (more than %u bytes of code)",
+			  MAX_CODE_SIZE);
+	else if (err == -EDEADLK)
+		uebpf_log(log, log_sz, "insn 0: JIT code layout did not converge");
+	if (!err)
+		err = finish(&j);
+out:
+	if (err == -ENOMEM)
+		uebpf_log(log, log_sz, "insn 0: out of memory in the JIT");
+	jit_release(&j);
+	return err;
+}
+
+int uebpf_jit_x86_64_compile(struct uebpf_prog *prog, char *log, size_t log_sz)
+{
+	return uebpf_jit_x86_64_compile_features(prog, uebpf_jit_x86_64_cpu_features(), log, log_sz);
+}
+
+void uebpf_jit_free(struct uebpf_prog *prog)
+{
+	uebpf_exec_mem_free(prog->jit_code, prog->jit_map_sz);
+	free(prog->jit_offsets);
+	prog->jit_code = NULL;
+	prog->jit_offsets = NULL;
+	prog->jit_fn = NULL;
+	prog->jit_code_sz = prog->jit_map_sz = 0;
+}

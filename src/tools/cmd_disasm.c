@@ -1,0 +1,207 @@
+/* uebpf disasm: a program as text, or its JIT-compiled native code with
+ * the BPF instruction each piece came from (decoded by capstone). */
+#include <capstone/capstone.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char help[] =
+	"Usage: uebpf disasm [--style=uebpf|llvm] PROGRAM\n"
+	"       uebpf disasm --jited [--harden] [--style=uebpf|llvm] PROGRAM\n\n"
+	"Print a program as text. PROGRAM is raw instructions (.bin) or assembly (.s),\n"
+	"- for standard input; any other name is read by content.\n\n"
+	"Options:\n"
+	"      --style=uebpf    the assembler's syntax; the output assembles back to\n"
+	"                       the same bytes (default)\n"
+	"      --style=llvm     as llvm-objdump -d prints it: index, bytes and\n"
+	"                       r0 = *(u32 *)(r1 + 0)\n"
+	"      --jited          JIT-compile the program for x86-64 and print each BPF\n"
+	"                       instruction followed by the native code it became.\n"
+	"                       Until the verifier lands the JIT trusts its input:\n"
+	"                       compile only programs you trust\n"
+	"      --harden         with --jited: blind every immediate with a random key,\n"
+	"                       as the kernel's bpf_jit_harden does\n"
+	"  -h, --help           show this help\n";
+
+/* Decode every instruction before printing any, so that a bad one leaves
+ * no partial listing behind. */
+static int print_insns(const char *name, const struct bpf_insn *insns, size_t n, enum uebpf_asm_style style)
+{
+	char *text = NULL, line[256];
+	size_t text_sz = 0;
+	FILE *out = open_memstream(&text, &text_sz);
+	int ret = -1;
+
+	if (!out) {
+		cli_err("%s: out of memory", name);
+		return -1;
+	}
+	for (size_t i = 0; i < n;) {
+		int slots = uebpf_disasm_insn(insns, n, i, style, line, sizeof(line));
+		if (slots < 0) {
+			cli_err("%s: insn %zu: %s", name, i, line);
+			goto out;
+		}
+		if (style == UEBPF_ASM_STYLE_LLVM) {
+			const uint8_t *b = (const uint8_t *)&insns[i];
+			fprintf(out, "%8zu:\t", i);
+			for (size_t k = 0; k < (size_t)slots * sizeof(*insns); k++)
+				fprintf(out, k ? " %02x" : "%02x", b[k]);
+			fprintf(out, "\t%s\n", line);
+		} else {
+			fprintf(out, "%s\n", line);
+		}
+		i += (size_t)slots;
+	}
+	ret = 0;
+out:
+	fclose(out);
+	if (!ret)
+		fwrite(text, 1, text_sz, stdout);
+	free(text);
+	return ret;
+}
+
+/* Native code in [start, end), one instruction a line. */
+static void print_native(FILE *out, csh cs, const uint8_t *code, size_t start, size_t end)
+{
+	while (start < end) {
+		cs_insn *ci;
+		size_t count = cs_disasm(cs, code + start, end - start, start, 0, &ci);
+		for (size_t k = 0; k < count; k++) {
+			char bytes[64] = "";
+			for (size_t b = 0; b < ci[k].size && b < 12; b++)
+				snprintf(bytes + 3 * b, sizeof(bytes) - 3 * b, "%02x ", ci[k].bytes[b]);
+			fprintf(out, "%8zx:\t%-36s\t%s %s\n", (size_t)ci[k].address, bytes, ci[k].mnemonic,
+				ci[k].op_str);
+			start += ci[k].size;
+		}
+		cs_free(ci, count);
+		/* Bytes capstone cannot decode are shown as data, then decoding goes on. */
+		if (start < end && !count) {
+			fprintf(out, "%8zx:\t%02x%-33s\t(bad)\n", start, code[start], "");
+			start++;
+		}
+	}
+}
+
+/* Offsets are clamped to the code, never trusted blindly. */
+static size_t clamp(size_t code_sz, uint32_t off)
+{
+	return off < code_sz ? off : code_sz;
+}
+
+static int print_jited(const char *name, const struct bpf_insn *insns, size_t n, uint32_t flags,
+		       enum uebpf_asm_style style)
+{
+	struct uebpf_prog_opts opts = {
+		.sz = sizeof(opts),
+		.engine = UEBPF_ENGINE_JIT,
+		.flags = UEBPF_F_VERIFIED | flags,
+	};
+	struct uebpf_prog *prog;
+	char log[CLI_LOG_SZ] = "", line[256];
+	int err = uebpf_prog_load(insns, n, &opts, &prog, log, sizeof(log));
+	if (err) {
+		cli_err_log(name, log, err);
+		return -1;
+	}
+
+	const uint8_t *code;
+	size_t code_sz;
+	const uint32_t *off;
+	csh cs;
+	int ret = -1;
+	if (uebpf_prog_jited(prog, &code, &code_sz, &off)) {
+		cli_err("%s: the JIT produced no code", name);
+		goto out_prog;
+	}
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK) {
+		cli_err("capstone: cannot open an x86-64 decoder");
+		goto out_prog;
+	}
+	insns = uebpf_prog_insns(prog, &n);
+
+	if (off[0]) {
+		printf("; prologue\n");
+		print_native(stdout, cs, code, 0, clamp(code_sz, off[0]));
+	}
+	for (size_t i = 0; i < n;) {
+		int slots = uebpf_disasm_insn(insns, n, i, style, line, sizeof(line));
+		if (slots < 0)
+			slots = 1;
+		printf("; %zu: %s\n", i, line);
+		size_t start = clamp(code_sz, off[i]), end = clamp(code_sz, off[i + (size_t)slots]);
+		if (start < end)
+			print_native(stdout, cs, code, start, end);
+		i += (size_t)slots;
+	}
+	if (clamp(code_sz, off[n]) < code_sz) {
+		printf("; epilogue\n");
+		print_native(stdout, cs, code, clamp(code_sz, off[n]), code_sz);
+	}
+	ret = 0;
+	cs_close(&cs);
+out_prog:
+	uebpf_prog_free(prog);
+	return ret;
+}
+
+int cmd_disasm(int argc, char **argv)
+{
+	enum { OPT_STYLE = 256, OPT_JITED, OPT_HARDEN };
+	static const struct option longopts[] = {
+		{ "style", required_argument, NULL, OPT_STYLE },
+		{ "jited", no_argument, NULL, OPT_JITED },
+		{ "harden", no_argument, NULL, OPT_HARDEN },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	enum uebpf_asm_style style = UEBPF_ASM_STYLE_UEBPF;
+	int jited = 0, c;
+	uint32_t flags = 0;
+	const char *path;
+
+	while ((c = cli_getopt("disasm", argc, argv, "h", longopts)) != -1) {
+		switch (c) {
+		case OPT_STYLE:
+			if (!strcmp(optarg, "uebpf")) {
+				style = UEBPF_ASM_STYLE_UEBPF;
+			} else if (!strcmp(optarg, "llvm")) {
+				style = UEBPF_ASM_STYLE_LLVM;
+			} else {
+				cli_err("disasm: unknown style '%s' (want uebpf or llvm)", optarg);
+				return 1;
+			}
+			break;
+		case OPT_JITED:
+			jited = 1;
+			break;
+		case OPT_HARDEN:
+			flags |= UEBPF_F_HARDEN;
+			break;
+		case 'h':
+			fputs(help, stdout);
+			return 0;
+		default:
+			return 1;
+		}
+	}
+	if (cli_one_operand("disasm", argc, argv, "program", &path))
+		return 1;
+	if (flags && !jited) {
+		cli_err("disasm: --harden needs --jited");
+		return 1;
+	}
+
+	struct bpf_insn *insns;
+	size_t n;
+	if (cli_load_insns(path, CLI_PROG_GUESS, &insns, &n))
+		return 1;
+	int err = jited ? print_jited(cli_name(path), insns, n, flags, style)
+			: print_insns(cli_name(path), insns, n, style);
+	free(insns);
+	return err ? 1 : 0;
+}
