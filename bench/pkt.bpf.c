@@ -11,23 +11,23 @@
 BENCH_ENTRY(void *mem, u64 len)
 {
 	const u8 *p = mem, *ip, *tcp;
-	u64 proto, ihl, doff, pay, sum = 0;
+	u64 off = ETH_HLEN, proto, ihl, doff, pay, sum = 0;
 
 	BENCH_FIX_LEN(len);
 	if (len < MIN_HDRS + 4)
 		return 0;
-	ip = p + ETH_HLEN;
 	proto = (u64)p[12] << 8 | p[13];
 	if (proto == 0x8100) {
 		proto = (u64)p[16] << 8 | p[17];
-		ip += 4;
+		off += 4;
 	}
+	ip = PTR_ADD(p, off);
 	if (proto != 0x0800 || ip[0] >> 4 != 4)
 		return 1;
 	ihl = (ip[0] & 15) * 4;
 	if (ihl < 20 || ip[9] != 6)
 		return 2;
-	pay = (u64)(ip - p) + ihl;
+	pay = off + ihl;
 	if (pay + 20 > len)
 		return 3;
 	tcp = PTR_ADD(p, pay);

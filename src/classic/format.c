@@ -92,7 +92,8 @@ void uebpf_classic_format_insn(const struct sock_filter *in, size_t i, char *buf
 		break;
 	case BPF_JMP | BPF_JA:
 		op = "ja";
-		snprintf(operand, sizeof(operand), "%d", (int)((int)i + 1 + sk));
+		/* int arithmetic in libpcap; wrapping, here, without the overflow */
+		snprintf(operand, sizeof(operand), "%d", (int32_t)((uint32_t)i + 1 + in->k));
 		break;
 	case BPF_ALU | BPF_NEG:
 		op = "neg";

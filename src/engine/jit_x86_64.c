@@ -79,7 +79,7 @@ struct jit {
 	uint32_t pass;
 
 	bool *jlong;           /* per variable jump, in emission order: rel32 */
-	size_t n_jumps, cap_jumps;
+	size_t n_jumps, max_jumps;
 	bool widened;
 
 	struct func *funcs;
@@ -345,6 +345,13 @@ static void imul_ri(struct jit *j, bool w, int dst, int src, int32_t imm)
 		b4(j, (uint32_t)imm);
 }
 
+static void bswap(struct jit *j, bool w, int r)
+{
+	rex(j, w, 0, 0, r, false);
+	b1(j, 0x0F);
+	b1(j, 0xC8 + (r & 7));
+}
+
 /* lea dst, [base + index*2^scale + disp] */
 static void lea(struct jit *j, bool w, int dst, int base, int index, int scale, int32_t disp)
 {
@@ -376,24 +383,11 @@ static int64_t label_pos(const struct jit *j, size_t l, bool *known)
 /* Jump (cc < 0: unconditional) to a label, rel8 while it fits. */
 static void jump(struct jit *j, int cc, size_t l)
 {
-	if (j->n_jumps == j->cap_jumps) {
-		size_t cap = j->cap_jumps ? 2 * j->cap_jumps : 256;
-		bool *p = realloc(j->jlong, cap * sizeof(*p));
-		if (!p) {
-			/* rare: treat as long without remembering; the pass repeats */
-			j->widened = true;
-		} else {
-			memset(p + j->cap_jumps, 0, (cap - j->cap_jumps) * sizeof(*p));
-			j->jlong = p;
-			j->cap_jumps = cap;
-		}
-	}
 	bool known;
 	int64_t target = label_pos(j, l, &known);
-	bool *is_long = j->n_jumps < j->cap_jumps ? &j->jlong[j->n_jumps] : NULL;
-	j->n_jumps++;
+	bool *is_long = &j->jlong[j->n_jumps++];
 
-	if (is_long && !*is_long) {
+	if (!*is_long) {
 		int64_t disp = known ? target - (int64_t)(j->len + 2) : 0;
 		if (is_s8(disp)) {
 			b1(j, cc < 0 ? 0xEB : 0x70 | cc);
@@ -604,7 +598,6 @@ static int analyse(struct jit *j)
 	uint8_t *starts = calloc(n, 1);
 	if (!starts)
 		return -ENOMEM;
-	bool has_calls = false;
 	starts[0] = 1;
 	for (size_t i = 0; i < n; i += uebpf_insn_slots(&j->insns[i])) {
 		const struct bpf_insn *in = &j->insns[i];
@@ -617,8 +610,6 @@ static int analyse(struct jit *j)
 			}
 			starts[t] = 1;
 		}
-		if (BPF_CLASS(in->code) == BPF_JMP && BPF_OP(in->code) == BPF_CALL)
-			has_calls = true;
 		if (BPF_CLASS(in->code) == BPF_LD && !is_lddw(in))
 			j->has_ld_pkt = true;
 		if (in->code == (BPF_JMP | BPF_CALL | BPF_X))
@@ -662,8 +653,9 @@ static int analyse(struct jit *j)
 				depth = stack_depth(in);
 			if (BPF_CLASS(in->code) == BPF_JMP && BPF_OP(in->code) == BPF_CALL)
 				calls = true;
-			if (BPF_CLASS(in->code) == BPF_LD && !is_lddw(in) && (f != 0 || has_calls))
-				return fail(j, i, -EINVAL, "ld_abs/ld_ind cannot be mixed with calls");
+			/* its out-of-bounds exit returns from the main function only */
+			if (BPF_CLASS(in->code) == BPF_LD && !is_lddw(in) && f != 0)
+				return fail(j, i, -EINVAL, "ld_abs/ld_ind in a subprogram");
 		}
 		if (escapes)
 			depth = UEBPF_STACK_SIZE > depth ? UEBPF_STACK_SIZE : depth;
@@ -1119,12 +1111,12 @@ static int alu(struct jit *j, size_t i)
 			op_rr(j, 0, false, 0x0FB7, dst, dst, false); /* movzx r32, r16 */
 		} else if (imm == 32) {
 			if (swap)
-				op_rr(j, 0, false, 0x0FC8 + (dst & 7), 0, dst, false) , j->len--; /* bswap r32 */
+				bswap(j, false, dst);
 			else
 				zext32(j, dst);
 		} else if (imm == 64) {
 			if (swap)
-				op_rr(j, 0, true, 0x0FC8 + (dst & 7), 0, dst, false), j->len--;
+				bswap(j, true, dst);
 		} else {
 			return fail(j, i, -EINVAL, "byte swap of unsupported width");
 		}
@@ -1192,9 +1184,10 @@ static int alu(struct jit *j, size_t i)
 		if (!k) {
 			if (dst == src && (op == BPF_SUB || op == BPF_XOR))
 				zero(j, dst);
-			else if (dst == src && (op == BPF_AND || op == BPF_OR))
-				(void)(w || (zext32(j, dst), 0));
-			else
+			else if (dst == src && (op == BPF_AND || op == BPF_OR)) {
+				if (!w)
+					zext32(j, dst);
+			} else
 				alu_rr(j, rr_op[op >> 4], w, dst, src);
 		} else if (op == BPF_AND && imm == 0) {
 			zero(j, dst);
@@ -1232,7 +1225,7 @@ static int alu(struct jit *j, size_t i)
 		if (!k)
 			divmod_reg(j, i, w, is_mod, is_signed, dst, src);
 		else if (is_signed)
-			sdiv_const(j, i, w, is_mod, dst, w ? (int64_t)imm : (int64_t)imm);
+			sdiv_const(j, i, w, is_mod, dst, imm);
 		else if (w && !(j->features & UEBPF_JIT_X86_BMI2) && (uint64_t)(int64_t)imm >> 63 == 0 &&
 			 imm > 1 && (imm & (imm - 1))) {
 			/* no mulx: the general path, with the divisor in AX */
@@ -1573,8 +1566,6 @@ static int jmp(struct jit *j, size_t i)
 		}
 		return fail(j, i, -EINVAL, "calls to kernel functions are not supported");
 	}
-	if (op == BPF_TAIL_CALL)
-		return fail(j, i, -EINVAL, "tail calls are not supported yet");
 	if (!jump_target(in, i, &t) || (op != BPF_JA && jcc_of(op) < 0))
 		return fail(j, i, -EINVAL, "unsupported jump");
 	if (op == BPF_JA) {
@@ -1751,7 +1742,7 @@ static void jit_release(struct jit *j)
 static int finish(struct jit *j)
 {
 	struct uebpf_prog *prog = j->prog;
-	size_t code_sz = j->len;
+	size_t code_sz = j->lab[j->pass & 1][j->n];
 	if (j->has_callx) {
 		/* the helper table follows the code, read-only */
 		uebpf_helper_fn table[CALLX_SLOTS];
@@ -1815,7 +1806,10 @@ int uebpf_jit_x86_64_compile_features(struct uebpf_prog *prog, unsigned features
 	j.lab[0] = calloc(j.n_labels, sizeof(uint32_t));
 	j.lab[1] = calloc(j.n_labels, sizeof(uint32_t));
 	j.stamp = calloc(j.n_labels, sizeof(uint32_t));
-	if (!j.lab[0] || !j.lab[1] || !j.stamp)
+	/* an instruction emits at most two jumps of variable size */
+	j.max_jumps = 2 * n + 2;
+	j.jlong = calloc(j.max_jumps, sizeof(*j.jlong));
+	if (!j.lab[0] || !j.lab[1] || !j.stamp || !j.jlong)
 		goto out;
 
 	for (;;) {
@@ -1825,7 +1819,7 @@ int uebpf_jit_x86_64_compile_features(struct uebpf_prog *prog, unsigned features
 		if (same && !j.widened)
 			break;
 		if (j.pass == MAX_PASSES)
-			for (size_t k = 0; k < j.cap_jumps; k++)
+			for (size_t k = 0; k < j.max_jumps; k++)
 				j.jlong[k] = true;
 		if (j.pass > MAX_PASSES + 3) {
 			err = -EDEADLK; /* cannot happen: with every jump long the layout is fixed */

@@ -44,13 +44,17 @@ struct asm_state {
 	size_t log_sz;
 };
 
-#define fail(st, ...)                                                            \
-	do {                                                                     \
-		char msg_[192];                                                  \
-		snprintf(msg_, sizeof(msg_), __VA_ARGS__);                       \
-		isa_log((st)->log, (st)->log_sz, "line %u: %s", (st)->line, msg_); \
-		return -EINVAL;                                                  \
-	} while (0)
+/* Log "line N: <message>" and return -EINVAL. */
+static int __attribute__((format(printf, 2, 3))) fail(struct asm_state *st, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	isa_log(st->log, st->log_sz, "line %u: %s", st->line, msg);
+	return -EINVAL;
+}
 
 static int oom(struct asm_state *st)
 {
@@ -76,8 +80,9 @@ static int grow(void **arr, size_t *cap, size_t need, size_t sz)
 
 /* ---- numbers ---------------------------------------------------------- */
 
-/* [+-](0x<hex> | <decimal>), the whole string. */
-static bool parse_num(const char *s, bool *neg, uint64_t *mag)
+/* [+-](0x<hex> | <decimal>), the whole string: 0, -1 if it is not a
+ * number, -2 if it does not fit in 64 bits. */
+static int parse_num(const char *s, bool *neg, uint64_t *mag)
 {
 	*neg = false;
 	if (*s == '+' || *s == '-')
@@ -88,8 +93,9 @@ static bool parse_num(const char *s, bool *neg, uint64_t *mag)
 		s += 2;
 	}
 	if (!*s)
-		return false;
+		return -1;
 	uint64_t v = 0;
+	bool overflow = false;
 	for (; *s; s++) {
 		int d;
 		if (isdigit((unsigned char)*s))
@@ -97,13 +103,13 @@ static bool parse_num(const char *s, bool *neg, uint64_t *mag)
 		else if (base == 16 && isxdigit((unsigned char)*s))
 			d = tolower((unsigned char)*s) - 'a' + 10;
 		else
-			return false;
+			return -1;
 		if (v > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
-			return false;
+			overflow = true;
 		v = v * (uint64_t)base + (uint64_t)d;
 	}
 	*mag = v;
-	return true;
+	return overflow ? -2 : 0;
 }
 
 /* A number in [-max_neg, max_pos]; returns it as a two's complement uint64. */
@@ -112,11 +118,12 @@ static int num_in(struct asm_state *st, const char *s, uint64_t max_neg, uint64_
 {
 	bool neg;
 	uint64_t mag;
+	int r = parse_num(s, &neg, &mag);
 
-	if (!parse_num(s, &neg, &mag))
-		fail(st, "bad number '%s'", s);
-	if (neg ? mag > max_neg : mag > max_pos)
-		fail(st, "%s %s out of range", what, s);
+	if (r == -1)
+		return fail(st, "bad number '%s'", s);
+	if (r == -2 || (neg ? mag > max_neg : mag > max_pos))
+		return fail(st, "%s %s out of range", what, s);
 	*out = neg ? (uint64_t)0 - mag : mag;
 	return 0;
 }
@@ -163,9 +170,9 @@ static int reg(struct asm_state *st, const char *s, uint8_t *out)
 	bool neg;
 	uint64_t v;
 
-	if (s[0] != '%' || s[1] != 'r' || !isdigit((unsigned char)s[2]) || !parse_num(s + 2, &neg, &v) ||
+	if (s[0] != '%' || s[1] != 'r' || !isdigit((unsigned char)s[2]) || parse_num(s + 2, &neg, &v) ||
 	    v > BPF_REG_10 || (s[2] == '0' && s[3]))
-		fail(st, "invalid register '%s' (expected %%r0 .. %%r10)", s);
+		return fail(st, "invalid register '%s' (expected %%r0 .. %%r10)", s);
 	*out = (uint8_t)v;
 	return 0;
 }
@@ -175,7 +182,7 @@ static int mem(struct asm_state *st, char *s, uint8_t *r, int16_t *off)
 {
 	size_t len = strlen(s);
 	if (len < 2 || s[0] != '[' || s[len - 1] != ']')
-		fail(st, "bad memory operand '%s' (expected [%%rN+OFF])", s);
+		return fail(st, "bad memory operand '%s' (expected [%%rN+OFF])", s);
 	s[len - 1] = 0;
 	char *body = trim(s + 1);
 	char *sign = strpbrk(body, "+-");
@@ -185,10 +192,11 @@ static int mem(struct asm_state *st, char *s, uint8_t *r, int16_t *off)
 		uint64_t mag;
 		*sign = 0;
 		char *num = trim(sign + 1);
-		if (*num == '+' || *num == '-' || !parse_num(num, &sign2, &mag))
-			fail(st, "bad memory offset '%s'", num);
-		if (neg ? mag > 32768 : mag > 32767)
-			fail(st, "offset %c%s out of range", neg ? '-' : '+', num);
+		int r = *num == '+' || *num == '-' ? -1 : parse_num(num, &sign2, &mag);
+		if (r == -1)
+			return fail(st, "bad memory offset '%s'", num);
+		if (r == -2 || (neg ? mag > 32768 : mag > 32767))
+			return fail(st, "offset %c%s out of range", neg ? '-' : '+', num);
 		*off = (int16_t)(uint16_t)(neg ? 0 - mag : mag);
 	}
 	return reg(st, trim(body), r);
@@ -207,7 +215,7 @@ static int target(struct asm_state *st, const char *s, bool wide, size_t slot, i
 		return 0;
 	}
 	if (!is_ident(s))
-		fail(st, "bad jump target '%s' (expected a label, +N or -N)", s);
+		return fail(st, "bad jump target '%s' (expected a label, +N or -N)", s);
 	if (grow((void **)&st->fixups, &st->cap_fixups, st->n_fixups + 1, sizeof(*st->fixups)) < 0)
 		return oom(st);
 	st->fixups[st->n_fixups++] = (struct fixup){ .name = s, .slot = slot, .line = st->line, .wide = wide };
@@ -300,7 +308,7 @@ static const char *canonical(const char *name)
 static int emit(struct asm_state *st, const struct bpf_insn *insn, size_t count)
 {
 	if (st->n + count > UEBPF_MAX_INSNS)
-		fail(st, "program too large (more than %u instructions)", UEBPF_MAX_INSNS);
+		return fail(st, "program too large (more than %u instructions)", UEBPF_MAX_INSNS);
 	if (grow((void **)&st->insns, &st->cap, st->n + count, sizeof(*st->insns)) < 0)
 		return oom(st);
 	memcpy(&st->insns[st->n], insn, count * sizeof(*insn));
@@ -316,7 +324,7 @@ static int map_ref(struct asm_state *st, char *s, int32_t *idx, int32_t *off)
 	*off = 0;
 	if (plus) {
 		if (!strncmp(s, "map:", 4))
-			fail(st, "map:N takes no offset (use mapval:N+OFF)");
+			return fail(st, "map:N takes no offset (use mapval:N+OFF)");
 		*plus = 0;
 		uint64_t v;
 		if (num_in(st, trim(plus + 1), 0, UINT32_MAX, "map value offset", &v) < 0)
@@ -461,7 +469,7 @@ static int raw_insn(struct asm_state *st, char **ops, int n_ops)
 	uint64_t code, dst, src, off;
 
 	if (n_ops != 5)
-		fail(st, "bad operands for '.insn': expected CODE, DST, SRC, OFF, IMM");
+		return fail(st, "bad operands for '.insn': expected CODE, DST, SRC, OFF, IMM");
 	if (num_in(st, ops[0], 0, 255, "opcode", &code) || num_in(st, ops[1], 0, 15, "register", &dst) ||
 	    num_in(st, ops[2], 0, 15, "register", &src) || num_in(st, ops[3], 32768, UINT16_MAX, "offset", &off) ||
 	    imm32(st, ops[4], &in.imm))
@@ -495,7 +503,7 @@ static int assemble_line(struct asm_state *st, char *line)
 	if (*p == ':' && p > line) {
 		*p = 0;
 		if (!is_ident(line))
-			fail(st, "bad label name '%s'", line);
+			return fail(st, "bad label name '%s'", line);
 		if (add_label(st, line) < 0)
 			return -EINVAL;
 		line = trim(p + 1);
@@ -533,7 +541,7 @@ static int assemble_line(struct asm_state *st, char *line)
 		for (char *s = rest;; s++) {
 			char *comma = strchr(s, ',');
 			if (n_ops == MAX_OPERANDS + 1)
-				fail(st, "too many operands");
+				return fail(st, "too many operands");
 			ops[n_ops++] = s;
 			if (!comma)
 				break;
@@ -543,7 +551,7 @@ static int assemble_line(struct asm_state *st, char *line)
 		for (int k = 0; k < n_ops; k++) {
 			ops[k] = trim(ops[k]);
 			if (!*ops[k])
-				fail(st, "empty operand %d", k + 1);
+				return fail(st, "empty operand %d", k + 1);
 		}
 	}
 
@@ -574,9 +582,9 @@ static int assemble_line(struct asm_state *st, char *line)
 				 *expected ? " or " : "", one);
 	}
 	if (!known)
-		fail(st, "unknown mnemonic '%s'", name);
+		return fail(st, "unknown mnemonic '%s'", name);
 	if (!match)
-		fail(st, "bad operands for '%s': expected %s", name, expected);
+		return fail(st, "bad operands for '%s': expected %s", name, expected);
 	return encode(st, match, ops);
 }
 
@@ -594,7 +602,7 @@ static int resolve(struct asm_state *st)
 	for (size_t k = 1; k < st->n_labels; k++) {
 		if (!strcmp(st->labels[k].name, st->labels[k - 1].name)) {
 			st->line = st->labels[k].line;
-			fail(st, "duplicate label '%s' (first defined at line %u)", st->labels[k].name,
+			return fail(st, "duplicate label '%s' (first defined at line %u)", st->labels[k].name,
 			     st->labels[k - 1].line);
 		}
 	}
@@ -616,14 +624,14 @@ static int resolve(struct asm_state *st)
 		else if (!strcmp(f->name, "exit") && st->have_exit)
 			to = st->first_exit;
 		else
-			fail(st, "undefined label '%s'", f->name);
+			return fail(st, "undefined label '%s'", f->name);
 
 		int64_t rel = (int64_t)to - (int64_t)f->slot - 1;
 		if (f->wide) {
 			st->insns[f->slot].imm = (int32_t)rel; /* |rel| < UEBPF_MAX_INSNS */
 		} else {
 			if (rel < INT16_MIN || rel > INT16_MAX)
-				fail(st, "jump to '%s' out of range (offset %lld)", f->name, (long long)rel);
+				return fail(st, "jump to '%s' out of range (offset %lld)", f->name, (long long)rel);
 			st->insns[f->slot].off = (int16_t)rel;
 		}
 	}

@@ -218,14 +218,15 @@ int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts, co
 		return c;
 
 	const char *arg = argv[optind - 1];
-	if (c == ':') {
+	int is_long = arg[0] == '-' && arg[1] == '-', name_len = (int)strcspn(arg, "=");
+	if (c == ':')
 		cli_err("%s: option '%s' needs an argument", cmd, arg);
-	} else if (optopt && optopt < 256 && !(arg[0] == '-' && arg[1] == '-')) {
+	else if (is_long && optopt) /* a known long option given "=value" */
+		cli_err("%s: option '%.*s' takes no argument", cmd, name_len, arg);
+	else if (is_long)
+		cli_err("%s: unknown option '%.*s'", cmd, name_len, arg);
+	else
 		cli_err("%s: unknown option '-%c'", cmd, optopt);
-	} else {
-		int len = (int)strcspn(arg, "=");
-		cli_err("%s: unknown option '%.*s'", cmd, len, arg);
-	}
 	return '?';
 }
 

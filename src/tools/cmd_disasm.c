@@ -25,15 +25,19 @@ static const char help[] =
 	"                       as the kernel's bpf_jit_harden does\n"
 	"  -h, --help           show this help\n";
 
-/* Decode every instruction before printing any, so that a bad one leaves
- * no partial listing behind. */
+/* Check the whole program and format every instruction before printing
+ * any, so that bad input gives one error line and no partial listing. */
 static int print_insns(const char *name, const struct bpf_insn *insns, size_t n, enum uebpf_asm_style style)
 {
-	char *text = NULL, line[256];
+	char *text = NULL, line[256], log[CLI_LOG_SZ] = "";
 	size_t text_sz = 0;
-	FILE *out = open_memstream(&text, &text_sz);
-	int ret = -1;
+	int ret = -1, err = uebpf_insns_check(insns, n, log, sizeof(log));
 
+	if (err) {
+		cli_err_log(name, log, err);
+		return -1;
+	}
+	FILE *out = open_memstream(&text, &text_sz);
 	if (!out) {
 		cli_err("%s: out of memory", name);
 		return -1;
@@ -71,17 +75,17 @@ static void print_native(FILE *out, csh cs, const uint8_t *code, size_t start, s
 		cs_insn *ci;
 		size_t count = cs_disasm(cs, code + start, end - start, start, 0, &ci);
 		for (size_t k = 0; k < count; k++) {
-			char bytes[64] = "";
-			for (size_t b = 0; b < ci[k].size && b < 12; b++)
+			char bytes[16 * 3] = "";
+			for (size_t b = 0; b < ci[k].size && b < 16; b++)
 				snprintf(bytes + 3 * b, sizeof(bytes) - 3 * b, "%02x ", ci[k].bytes[b]);
-			fprintf(out, "%8zx:\t%-36s\t%s %s\n", (size_t)ci[k].address, bytes, ci[k].mnemonic,
-				ci[k].op_str);
+			fprintf(out, "%8zx:\t%-30s\t%s%s%s\n", (size_t)ci[k].address, bytes, ci[k].mnemonic,
+				ci[k].op_str[0] ? " " : "", ci[k].op_str);
 			start += ci[k].size;
 		}
 		cs_free(ci, count);
 		/* Bytes capstone cannot decode are shown as data, then decoding goes on. */
 		if (start < end && !count) {
-			fprintf(out, "%8zx:\t%02x%-33s\t(bad)\n", start, code[start], "");
+			fprintf(out, "%8zx:\t%02x%-28s\t(bad)\n", start, code[start], "");
 			start++;
 		}
 	}

@@ -9,8 +9,8 @@
 #include "cli.h"
 
 static const char help[] =
-	"Usage: uebpf run [--engine interp|jit] [--harden] [--mem FILE | --mem-hex HEX]\n"
-	"                 [--repeat N] PROGRAM\n\n"
+	"Usage: uebpf run [--engine interp|jit] [--harden] [--budget N]\n"
+	"                 [--mem FILE | --mem-hex HEX] [--repeat N] PROGRAM\n\n"
 	"Run a program and print its return value (r0) as 0x followed by lower-case\n"
 	"hex, as the last line of standard output. PROGRAM is raw instructions (.bin)\n"
 	"or assembly (.s), - for standard input; any other name is read by content.\n"
@@ -147,6 +147,10 @@ int cmd_run(int argc, char **argv)
 		return 1;
 	if (mem_file && mem_hex) {
 		cli_err("run: --mem and --mem-hex cannot be used together");
+		return 1;
+	}
+	if (opts.engine == UEBPF_ENGINE_JIT && opts.insn_budget) {
+		cli_err("run: --budget needs --engine interp");
 		return 1;
 	}
 	if (opts.engine == UEBPF_ENGINE_JIT) {

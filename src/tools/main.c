@@ -12,6 +12,7 @@ static const struct {
 	{ "asm", cmd_asm, "assemble text into raw instructions" },
 	{ "disasm", cmd_disasm, "print a program as text, or its JIT-compiled native code" },
 	{ "run", cmd_run, "run a program on memory and print its return value" },
+	{ "filter", cmd_filter, "select packets with a tcpdump filter expression" },
 };
 
 static void usage(void)

@@ -93,6 +93,11 @@ static size_t emit_lookup(struct bpf_insn *out, int map_fd)
 	return k;
 }
 
+static size_t moved(size_t i, size_t main_end, size_t prologue, size_t epilogue)
+{
+	return i < main_end ? prologue + i : prologue + epilogue + i;
+}
+
 /* The kernel form of prog[0..n) (see the top of this file); returns its length. */
 static size_t wrap_for_kernel(const struct bpf_insn *prog, size_t n, int map_fd, struct bpf_insn *out)
 {
@@ -115,12 +120,12 @@ static size_t wrap_for_kernel(const struct bpf_insn *prog, size_t n, int map_fd,
 	out[e++] = mk(BPF_STX | BPF_MEM | BPF_DW, BPF_REG_0, BPF_REG_6, MEM_LEN, 0);
 	out[e++] = mk(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0);
 	out[e++] = mk(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
-	size_t shift = e - epi; /* subprograms move down by the epilogue's length */
 
-#define NEWPOS(j) ((j) < main_end ? p + (j) : p + shift + (j))
+	/* main moves down by the prologue, subprograms also by the epilogue */
+	size_t shift = e - epi;
 	for (size_t i = 0; i < n; i++) {
 		struct bpf_insn in = prog[i];
-		size_t at = NEWPOS(i);
+		size_t at = moved(i, main_end, p, shift);
 		if (in.code == (BPF_LD | BPF_IMM | BPF_DW)) {
 			out[at] = in;
 			out[at + 1] = prog[++i];
@@ -130,11 +135,10 @@ static size_t wrap_for_kernel(const struct bpf_insn *prog, size_t n, int map_fd,
 			in = mk(BPF_JMP | BPF_JA, 0, 0, 0, 0);
 			set_target(&in, at, epi);
 		} else if (has_target(&in)) {
-			set_target(&in, at, NEWPOS((size_t)target_of(&in, i)));
+			set_target(&in, at, moved((size_t)target_of(&in, i), main_end, p, shift));
 		}
 		out[at] = in;
 	}
-#undef NEWPOS
 	return n + p + shift;
 }
 

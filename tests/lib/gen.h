@@ -18,7 +18,7 @@ struct gen_opts {
 	size_t mem_len;        /* bytes of input memory the program may load/store at constant offsets */
 	bool calls;            /* emit bpf-to-bpf calls to generated subprograms (kernel-valid) */
 	bool atomics;          /* emit every atomic form on stack and input memory */
-	bool helpers;          /* emit calls to helper ids registered by gen_register_helpers() */
+	bool helpers;          /* emit calls to the helpers of gen_register_helpers() (uebpf only) */
 	bool kernel_compatible;/* only what the kernel verifier accepts for a privileged program */
 };
 

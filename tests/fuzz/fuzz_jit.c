@@ -1,0 +1,82 @@
+/* libFuzzer: arbitrary bytes as a program. Whatever uebpf_insns_check
+ * accepts is compiled by the x86-64 JIT (with and without BMI2, hardened or
+ * not, as the first byte says) and never run: an unverified program may do
+ * anything. Compiling must not crash, and its offsets must be in order and
+ * its code of bounded size. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uebpf/uebpf.h>
+
+#include "engine/jit.h"
+#include "engine/prog.h"
+
+/* more than any instruction, prologue or stub emits */
+#define MAX_BYTES_PER_INSN 192
+#define MAX_FIXED_BYTES 8192
+
+static struct uebpf_helper_table *helpers;
+
+static uint64_t any_helper(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e)
+{
+	return a ^ b ^ c ^ d ^ e;
+}
+
+static int resolve_any(void *ctx, uint8_t src_reg, int32_t imm, int32_t next_imm, uint64_t *value)
+{
+	*value = (uint64_t)(uint32_t)next_imm << 32 | (uint32_t)imm;
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (!helpers) {
+		helpers = uebpf_helper_table_new();
+		for (uint32_t id = 0; helpers && id < UEBPF_MAX_HELPERS; id += 1 + id % 7)
+			uebpf_helper_table_set(helpers, id, NULL, any_helper);
+		if (!helpers)
+			abort();
+	}
+	if (size < 1 + sizeof(struct bpf_insn))
+		return 0;
+	uint8_t mode = data[0];
+	size_t n = (size - 1) / sizeof(struct bpf_insn);
+	struct bpf_insn *insns = malloc(n * sizeof(*insns));
+	if (!insns)
+		return 0;
+	memcpy(insns, data + 1, n * sizeof(*insns));
+
+	struct uebpf_prog_opts o = {
+		.sz = sizeof(o),
+		.engine = UEBPF_ENGINE_INTERP,
+		.flags = UEBPF_F_VERIFIED | (mode & 1 ? UEBPF_F_HARDEN : 0),
+		.helpers = helpers,
+		.resolve = resolve_any,
+	};
+	struct uebpf_prog *p;
+	char log[256];
+	if (uebpf_insns_check(insns, n, NULL, 0) || uebpf_prog_load(insns, n, &o, &p, log, sizeof(log))) {
+		free(insns);
+		return 0;
+	}
+	unsigned features = uebpf_jit_x86_64_cpu_features() & (mode & 2 ? ~0u : ~UEBPF_JIT_X86_BMI2);
+	int err = uebpf_jit_x86_64_compile_features(p, features, log, sizeof(log));
+	if (err) {
+		/* a refusal names the instruction */
+		if (strncmp(log, "insn ", 5)) {
+			printf("fuzz_jit: refusal without an instruction index: %s\n", log);
+			abort();
+		}
+	} else {
+		for (size_t i = 0; i < n; i++)
+			if (p->jit_offsets[i] > p->jit_offsets[i + 1])
+				abort();
+		if (p->jit_offsets[n] != p->jit_code_sz || p->jit_code_sz > p->jit_map_sz ||
+		    p->jit_code_sz > MAX_BYTES_PER_INSN * n + MAX_FIXED_BYTES)
+			abort();
+	}
+	uebpf_prog_free(p);
+	free(insns);
+	return 0;
+}
