@@ -74,6 +74,8 @@ static const struct {
 };
 
 #define MAX_REPS 31
+#define KERNEL_LOADS 8
+#define KERNEL_LOAD_BUDGET_NS 2e9 /* stop loading more copies after this long */
 
 struct column {
 	bool ok;
@@ -81,11 +83,19 @@ struct column {
 	struct uebpf_prog *prog;
 	struct bench_dpdk *dpdk;
 	bench_dpdk_jit_fn dpdk_jit;
-	struct bench_kernel *kern;
+	/* The kernel puts each JIT image at a random offset, and code placement
+	 * moves the time of a branchy program by 10-20% on this CPU: the
+	 * program is loaded several times and the rounds take turns. */
+	struct bench_kernel *kern[KERNEL_LOADS];
+	int n_kern;
 	uint64_t iters;
 	double samples[MAX_REPS];
 	int n_samples;
-	double ns; /* median ns per run */
+	double ns;     /* median ns per run */
+	double raw_ns; /* kernel: before the empty program's time is taken off */
+	double lo, hi; /* kernel: fastest and slowest load */
+	int n_loads;   /* kernel: loads that were timed */
+	double spread; /* half the interquartile range, ns */
 };
 
 static struct {
@@ -97,7 +107,7 @@ static struct {
 	unsigned program_timeout; /* seconds for one program on every engine */
 	bool no_kernel;
 	char dir[PATH_MAX]; /* where the objects are: next to this binary */
-} opt = { .reps = 15, .batch_ms = 4, .cpu = -1, .dpdk_timeout = 5, .program_timeout = 120 };
+} opt = { .reps = 16, .batch_ms = 4, .cpu = -1, .dpdk_timeout = 5, .program_timeout = 120 };
 
 /* Why the kernel column is missing for every program, once found out. */
 static char kernel_off[768];
@@ -139,7 +149,7 @@ static double now_ns(void)
 /* Runs column c iters times; returns the wall time in ns and the engine's
  * own ns per run in *per_run (the kernel measures itself). */
 static double batch(struct column *col, enum col c, void *mem, uint64_t len, native_fn native,
-		    uint64_t iters, double *per_run)
+		    uint64_t iters, int round, double *per_run)
 {
 	uint64_t x = 0, r;
 	double t0 = now_ns(), t;
@@ -164,7 +174,8 @@ static double batch(struct column *col, enum col c, void *mem, uint64_t len, nat
 	case C_KERNEL:
 	case C_KERNEL_EMPTY: {
 		char err[256];
-		if (bench_kernel_run(col->kern, (uint32_t)iters, per_run, &r, err, sizeof(err))) {
+		if (bench_kernel_run(col->kern[round % col->n_kern], (uint32_t)iters, per_run, &r, err,
+				     sizeof(err))) {
 			col->ok = false;
 			snprintf(col->why, sizeof(col->why), "%s", err);
 		}
@@ -189,10 +200,17 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static double median(double *v, int n)
+/* Median of v[0..n) (left in order); *spread, if asked, is half the
+ * interquartile range. */
+static double median_of(const double *v, int n, double *spread)
 {
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	double s[MAX_REPS];
+
+	memcpy(s, v, n * sizeof(*v));
+	qsort(s, n, sizeof(*s), cmp_double);
+	if (spread)
+		*spread = (s[(3 * n) / 4 < n ? (3 * n) / 4 : n - 1] - s[n / 4]) / 2;
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
 static bool filtered_in(const char *name)
@@ -335,16 +353,28 @@ static void load_all(const struct program *p, struct column *cols, uint8_t *mem,
 	} else {
 		path_of(path, sizeof(path), p->name, ".kern.o");
 		set_stage("loading", C_KERNEL);
-		cols[C_KERNEL].kern = bench_kernel_load(path, err, sizeof(err));
-		if (!cols[C_KERNEL].kern) {
-			snprintf(cols[C_KERNEL].why, sizeof(cols[C_KERNEL].why), "kernel refused it: %s", err);
-		} else if (bench_kernel_set_input(cols[C_KERNEL].kern, mem, len, err, sizeof(err))) {
-			snprintf(cols[C_KERNEL].why, sizeof(cols[C_KERNEL].why), "%s", err);
-		} else {
-			cols[C_KERNEL].ok = true;
-			cols[C_KERNEL_EMPTY].kern = empty;
-			cols[C_KERNEL_EMPTY].ok = true;
+		struct column *k = &cols[C_KERNEL];
+		struct timespec t0, t;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		for (k->ok = true; k->ok && k->n_kern < KERNEL_LOADS; k->n_kern++) {
+			struct bench_kernel *kern = bench_kernel_load(path, err, sizeof(err));
+			if (!kern) {
+				snprintf(k->why, sizeof(k->why), "kernel refused it: %s", err);
+				k->ok = false;
+			} else if (bench_kernel_set_input(kern, mem, len, err, sizeof(err))) {
+				unavailable(k, err);
+				k->ok = false;
+			}
+			k->kern[k->n_kern] = kern;
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			if ((t.tv_sec - t0.tv_sec) * 1e9 + (t.tv_nsec - t0.tv_nsec) > KERNEL_LOAD_BUDGET_NS) {
+				k->n_kern++;
+				break;
+			}
 		}
+		cols[C_KERNEL_EMPTY].kern[0] = empty;
+		cols[C_KERNEL_EMPTY].n_kern = 1;
+		cols[C_KERNEL_EMPTY].ok = k->ok;
 		/* the body in the kernel object must be the bytecode the others run */
 		if (loop && !bench_elf_text(path, p->name, &kbody, &n_kbody, err, sizeof(err)))
 			snprintf(kern_note, kern_note_sz, "%s",
@@ -378,11 +408,13 @@ static void check_results(const struct program *p, struct column *cols, uint8_t 
 			got = col->dpdk_jit(mem);
 			break;
 		case C_KERNEL:
-			if (bench_kernel_run(col->kern, 1, &per_run, &got, err, sizeof(err))) {
-				col->ok = false;
-				snprintf(col->why, sizeof(col->why), "%s", err);
+			for (int k = 0; k < col->n_kern && col->ok; k++)
+				if (bench_kernel_run(col->kern[k], 1, &per_run, &got, err, sizeof(err))) {
+					col->ok = false;
+					snprintf(col->why, sizeof(col->why), "%s", err);
+				}
+			if (!col->ok)
 				continue;
-			}
 			break;
 		default:
 			if (uebpf_prog_run(col->prog, mem, len, &got, err, sizeof(err))) {
@@ -399,6 +431,36 @@ static void check_results(const struct program *p, struct column *cols, uint8_t 
 	}
 }
 
+/* The kernel's time is the mean over its loads (code placements) of each
+ * load's median, less the empty program's time in the same rounds. */
+static void kernel_estimate(struct column *k, const struct column *empty)
+{
+	double net[MAX_REPS], raw[MAX_REPS], sum = 0, raw_sum = 0;
+	int loads = 0;
+
+	k->lo = INFINITY;
+	k->hi = 0;
+	for (int l = 0; l < k->n_kern; l++) {
+		int n = 0;
+		for (int r = l; r < k->n_samples; r += k->n_kern) {
+			raw[n] = k->samples[r];
+			net[n++] = k->samples[r] - empty->samples[r];
+		}
+		if (!n)
+			continue;
+		double m = median_of(net, n, NULL);
+		sum += m;
+		raw_sum += median_of(raw, n, NULL);
+		k->lo = fmin(k->lo, m);
+		k->hi = fmax(k->hi, m);
+		loads++;
+	}
+	k->ns = sum / loads;
+	k->raw_ns = raw_sum / loads;
+	k->n_loads = loads;
+	k->spread = (k->hi - k->lo) / 2;
+}
+
 static void measure(const struct program *p, struct column *cols, uint8_t *mem, size_t len)
 {
 	double target = opt.batch_ms * 1e6, per_run;
@@ -411,12 +473,12 @@ static void measure(const struct program *p, struct column *cols, uint8_t *mem, 
 			continue;
 		set_stage("timing", c);
 		for (;;) {
-			double t = batch(col, c, mem, len, p->native, iters, &per_run);
+			double t = batch(col, c, mem, len, p->native, iters, 0, &per_run);
 			if (!col->ok || t >= target / 4 || iters >= (1ull << 31))
 				break;
 			iters *= t > 0 ? (t * 64 < target ? 16 : 2) : 16;
 		}
-		double t1 = batch(col, c, mem, len, p->native, iters, &per_run);
+		double t1 = batch(col, c, mem, len, p->native, iters, 0, &per_run);
 		col->iters = (uint64_t)fmax(1, fmin((double)iters * target / fmax(t1, 1), 2e9));
 	}
 	/* interleaved rounds, the order rotated so drift hits every column */
@@ -427,21 +489,19 @@ static void measure(const struct program *p, struct column *cols, uint8_t *mem, 
 			if (!col->ok)
 				continue;
 			set_stage("timing", c);
-			batch(col, c, mem, len, p->native, col->iters, &per_run);
-			col->samples[col->n_samples++] = per_run;
+			batch(col, c, mem, len, p->native, col->iters, r, &per_run);
+			col->samples[r] = per_run;
+			col->n_samples = r + 1;
 		}
-	for (int c = 0; c < N_COLS; c++)
-		if (cols[c].ok && cols[c].n_samples)
-			cols[c].ns = median(cols[c].samples, cols[c].n_samples);
-	if (cols[C_KERNEL].ok) {
-		if (cols[C_KERNEL_EMPTY].ok) {
-			cols[C_KERNEL].ns -= cols[C_KERNEL_EMPTY].ns;
-		} else {
-			cols[C_KERNEL].ok = false;
-			snprintf(cols[C_KERNEL].why, sizeof(cols[C_KERNEL].why), "%s",
-				 cols[C_KERNEL_EMPTY].why);
-		}
+	if (cols[C_KERNEL].ok && !cols[C_KERNEL_EMPTY].ok) {
+		cols[C_KERNEL].ok = false;
+		unavailable(&cols[C_KERNEL], cols[C_KERNEL_EMPTY].why);
 	}
+	for (int c = 0; c < N_COLS; c++)
+		if (cols[c].ok && c != C_KERNEL)
+			cols[c].ns = median_of(cols[c].samples, cols[c].n_samples, &cols[c].spread);
+	if (cols[C_KERNEL].ok)
+		kernel_estimate(&cols[C_KERNEL], &cols[C_KERNEL_EMPTY]);
 }
 
 /* "1.83x faster" or "1.20x slower": how uebpf compares with a peer. */
@@ -474,20 +534,22 @@ static void print_program(const struct program *p, struct column *cols, size_t l
 		printf("   native: %s\n", current->notes);
 	if (kern_note[0])
 		printf("   kernel object: %s\n", kern_note);
-	printf("   %-30s %-9s %12s %14s\n", "engine", "form", "ns/run", "vs native");
+	printf("   %-30s %-9s %10s %7s %10s\n", "engine", "form", "ns/run", "+-", "vs native");
 	for (int c = 0; c < N_COLS; c++) {
 		if (c == C_KERNEL_EMPTY)
 			continue;
 		if (!cols[c].ok) {
-			printf("   %-30s %-9s %12s   %s\n", col_names[c].engine, col_names[c].form, "-",
+			printf("   %-30s %-9s %10s   %s\n", col_names[c].engine, col_names[c].form, "-",
 			       cols[c].why);
 			continue;
 		}
-		printf("   %-30s %-9s %12.1f %13.2fx", col_names[c].engine, col_names[c].form, cols[c].ns,
+		printf("   %-30s %-9s %10.1f %6.1f%% %9.2fx", col_names[c].engine, col_names[c].form,
+		       cols[c].ns, cols[c].ns > 0 ? 100 * cols[c].spread / cols[c].ns : 0,
 		       cols[C_NATIVE].ns > 0 ? cols[c].ns / cols[C_NATIVE].ns : 0);
 		if (c == C_KERNEL)
-			printf("   (test_run %.0f - empty %.0f)", cols[C_KERNEL].ns + cols[C_KERNEL_EMPTY].ns,
-			       cols[C_KERNEL_EMPTY].ns);
+			printf("   (test_run %.0f - empty %.0f; %d loads: %.0f-%.0f)", cols[C_KERNEL].raw_ns,
+			       cols[C_KERNEL_EMPTY].ns, cols[C_KERNEL].n_loads, cols[C_KERNEL].lo,
+			       cols[C_KERNEL].hi);
 		printf("\n");
 	}
 	double *ratios = current->ratios;
@@ -616,8 +678,8 @@ static void run_program(const struct program *p, struct bench_kernel *empty)
 	for (int c = 0; c < N_COLS; c++) {
 		uebpf_prog_free(cols[c].prog);
 		bench_dpdk_free(cols[c].dpdk);
-		if (c != C_KERNEL_EMPTY)
-			bench_kernel_free(cols[c].kern);
+		for (int k = 0; c != C_KERNEL_EMPTY && k < cols[c].n_kern; k++)
+			bench_kernel_free(cols[c].kern[k]);
 	}
 }
 

@@ -47,6 +47,13 @@ enum { EXT_SHL = 4, EXT_SHR = 5, EXT_SAR = 7 };
 #define MAX_PASSES 32             /* then every jump goes rel32 */
 #define CALLX_SLOTS (UEBPF_MAX_HELPERS + 1) /* the last slot: unknown helper */
 
+#define MAX_DUP_INSNS 6 /* longest block a jump is replaced by a copy of */
+#define ALIGN_FALL_PAD 6 /* most nop bytes run to align a loop head */
+
+/* per-insn flags */
+#define F_TARGET 1      /* some jump lands here */
+#define F_BACK_TARGET 2 /* ... from a later instruction: a loop head */
+
 #define BIT(r) (1u << (r))
 #define ARG_REGS (BIT(1) | BIT(2) | BIT(3) | BIT(4) | BIT(5))
 #define CALL_CLOBBER (BIT(0) | ARG_REGS)
@@ -86,8 +93,10 @@ struct jit {
 	size_t n_funcs;
 	uint32_t *func_of;     /* insn -> function */
 	uint16_t *live_out;    /* BPF registers live after each insn */
-	uint8_t *is_target;    /* some jump lands here */
+	uint8_t *flags;        /* F_* per insn */
+	uint32_t *dup;         /* ja: 1 + the insn ending the block it copies, or 0 */
 	bool has_ld_pkt, has_callx;
+	bool fell;             /* the code emitted last can fall through */
 
 	char *log;
 	size_t log_sz;
@@ -387,6 +396,8 @@ static void jump(struct jit *j, int cc, size_t l)
 	int64_t target = label_pos(j, l, &known);
 	bool *is_long = &j->jlong[j->n_jumps++];
 
+	if (cc < 0)
+		j->fell = false;
 	if (!*is_long) {
 		int64_t disp = known ? target - (int64_t)(j->len + 2) : 0;
 		if (is_s8(disp)) {
@@ -547,6 +558,89 @@ static int liveness(struct jit *j)
 	return 0;
 }
 
+static bool is_exit(const struct bpf_insn *in)
+{
+	return in->code == (BPF_JMP | BPF_EXIT);
+}
+
+static bool is_cond_jump(const struct bpf_insn *in)
+{
+	uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
+	return (cls == BPF_JMP || cls == BPF_JMP32) && op != BPF_JA && op != BPF_CALL && op != BPF_EXIT;
+}
+
+/* Where a jump to t ends up: through any unconditional jumps there. */
+static size_t thread(const struct jit *j, size_t t)
+{
+	for (int hops = 0; hops < 8 && is_ja(&j->insns[t]); hops++) {
+		size_t u;
+		jump_target(&j->insns[t], t, &u);
+		if (u == t)
+			break;
+		t = u;
+	}
+	return t;
+}
+
+/* Instructions a copied block may hold: no control flow, no packet loads. */
+static bool dup_ok(const struct bpf_insn *in)
+{
+	switch (BPF_CLASS(in->code)) {
+	case BPF_ALU:
+	case BPF_ALU64:
+	case BPF_LDX:
+	case BPF_ST:
+	case BPF_STX:
+		return true;
+	case BPF_LD:
+		return is_lddw(in);
+	}
+	return false;
+}
+
+/* A jump from the code of insn src to insn t. */
+static void note_jump(struct jit *j, size_t src, size_t t)
+{
+	t = thread(j, t);
+	if (is_exit(&j->insns[t]))
+		return; /* becomes an epilogue when unconditional; a target otherwise */
+	j->flags[t] |= F_TARGET | (t <= src ? F_BACK_TARGET : 0);
+}
+
+/* Decide which unconditional jumps become copies of the short block they
+ * lead to (a loop latch "i++; if (i < n) goto head" typically, so the loop
+ * takes one branch per iteration instead of two), and mark jump targets. */
+static void plan_jumps(struct jit *j)
+{
+	for (size_t i = 0; i < j->n; i += uebpf_insn_slots(&j->insns[i])) {
+		const struct bpf_insn *in = &j->insns[i];
+		size_t t, c;
+		if (!jump_target(in, i, &t) || t == i + 1)
+			continue;
+		if (!is_ja(in)) {
+			note_jump(j, i, t);
+			continue;
+		}
+		t = thread(j, t);
+		if (is_exit(&j->insns[t]) || t == i + 1)
+			continue;
+		size_t count = 0;
+		for (c = t; count < MAX_DUP_INSNS && dup_ok(&j->insns[c]); c += uebpf_insn_slots(&j->insns[c]))
+			count += uebpf_insn_slots(&j->insns[c]);
+		size_t tc;
+		if (is_exit(&j->insns[c])) {
+			j->dup[i] = (uint32_t)c + 1;
+		} else if (is_cond_jump(&j->insns[c]) && jump_target(&j->insns[c], c, &tc) && tc != c + 1) {
+			j->dup[i] = (uint32_t)c + 1;
+			note_jump(j, i, tc);
+			if (thread(j, c + 1) != i + 1)
+				note_jump(j, i, c + 1);
+		} else {
+			note_jump(j, i, t);
+		}
+	}
+}
+
 /* Registers an instruction writes, for the callee-saved set of its function. */
 static uint16_t written(const struct bpf_insn *in)
 {
@@ -614,8 +708,6 @@ static int analyse(struct jit *j)
 			j->has_ld_pkt = true;
 		if (in->code == (BPF_JMP | BPF_CALL | BPF_X))
 			j->has_callx = true;
-		if (jump_target(in, i, &t))
-			j->is_target[t] = 1;
 	}
 	for (size_t i = 0; i < n; i++)
 		j->n_funcs += starts[i];
@@ -750,6 +842,7 @@ static void epilogue(struct jit *j, const struct func *fn)
 		if (fn->saved & BIT(push_order[k]))
 			pop(j, push_order[k]);
 	b1(j, 0xC3);
+	j->fell = false;
 }
 
 /* ---- ALU --------------------------------------------------------------- */
@@ -1452,8 +1545,11 @@ static void ld_pkt(struct jit *j, size_t i)
 
 /* ---- control flow ------------------------------------------------------ */
 
+/* The label a jump to insn t goes to (threaded through unconditional jumps;
+ * a function's first insn is after its prologue). */
 static size_t target_label(const struct jit *j, size_t t)
 {
+	t = thread(j, t);
 	const struct func *fn = &j->funcs[j->func_of[t]];
 	return fn->start == t ? j->body_label + j->func_of[t] : t;
 }
@@ -1505,11 +1601,6 @@ static void compare(struct jit *j, size_t i)
 	alu_rr(j, jset ? 0x85 : 0x39, w, dst, src);
 }
 
-static bool is_exit(const struct bpf_insn *in)
-{
-	return in->code == (BPF_JMP | BPF_EXIT);
-}
-
 static void emit_exit(struct jit *j, size_t i)
 {
 	epilogue(j, &j->funcs[j->func_of[i]]);
@@ -1518,6 +1609,42 @@ static void emit_exit(struct jit *j, size_t i)
 static uint64_t no_helper(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5)
 {
 	return 0;
+}
+
+/* Continue at insn t from the code of insn i: nothing if that is next, the
+ * epilogue if it is an exit, else a jump. */
+static void go_to(struct jit *j, size_t i, size_t t)
+{
+	t = thread(j, t);
+	if (t == i + 1)
+		return;
+	if (is_exit(&j->insns[t]))
+		emit_exit(j, t);
+	else
+		jump(j, -1, target_label(j, t));
+}
+
+static int insn(struct jit *j, size_t i);
+
+/* "goto t" as a copy of insns t..c, c a conditional jump or exit. */
+static int copy_block(struct jit *j, size_t i, size_t t, size_t c)
+{
+	for (size_t k = t; k < c;) {
+		int used = insn(j, k);
+		if (used < 0)
+			return used;
+		k += (size_t)used;
+	}
+	if (is_exit(&j->insns[c])) {
+		emit_exit(j, c);
+		return 1;
+	}
+	size_t tc;
+	jump_target(&j->insns[c], c, &tc);
+	compare(j, c);
+	jump(j, jcc_of(BPF_OP(j->insns[c].code)), target_label(j, tc));
+	go_to(j, i, c + 1);
+	return 1;
 }
 
 /* Returns the number of instructions consumed, or a negative errno. */
@@ -1571,13 +1698,9 @@ static int jmp(struct jit *j, size_t i)
 	if (op == BPF_JA) {
 		if (BPF_CLASS(in->code) == BPF_JMP32 ? in->off : in->imm)
 			return fail(j, i, -EINVAL, "jump with reserved fields set");
-		if (t == i + 1)
-			return 1;
-		if (is_exit(&j->insns[t])) {
-			emit_exit(j, t); /* an exit is as short as a jump to one */
-			return 1;
-		}
-		jump(j, -1, target_label(j, t));
+		if (j->dup[i])
+			return copy_block(j, i, thread(j, t), j->dup[i] - 1);
+		go_to(j, i, t);
 		return 1;
 	}
 	if (t == i + 1)
@@ -1585,10 +1708,10 @@ static int jmp(struct jit *j, size_t i)
 	compare(j, i);
 	int cc = jcc_of(op);
 	/* "if cond goto L; goto M; L:" becomes "if !cond goto M" */
-	if (t == i + 2 && is_ja(&j->insns[i + 1]) && !j->is_target[i + 1]) {
+	if (t == i + 2 && is_ja(&j->insns[i + 1]) && !(j->flags[i + 1] & F_TARGET) && !j->dup[i + 1]) {
 		size_t t2;
 		jump_target(&j->insns[i + 1], i + 1, &t2);
-		if (t2 != i + 2) {
+		if (thread(j, t2) != thread(j, i + 2)) {
 			jump(j, cc ^ 1, target_label(j, t2));
 			return 2;
 		}
@@ -1736,7 +1859,8 @@ static void jit_release(struct jit *j)
 	free(j->funcs);
 	free(j->func_of);
 	free(j->live_out);
-	free(j->is_target);
+	free(j->flags);
+	free(j->dup);
 }
 
 static int finish(struct jit *j)
@@ -1793,11 +1917,13 @@ int uebpf_jit_x86_64_compile_features(struct uebpf_prog *prog, unsigned features
 	}
 	j.func_of = calloc(n, sizeof(*j.func_of));
 	j.live_out = calloc(n, sizeof(*j.live_out));
-	j.is_target = calloc(n + 1, 1);
-	if (!j.func_of || !j.live_out || !j.is_target)
+	j.flags = calloc(n + 1, 1);
+	j.dup = calloc(n, sizeof(*j.dup));
+	if (!j.func_of || !j.live_out || !j.flags || !j.dup)
 		goto out;
 	if ((err = analyse(&j)) || (err = liveness(&j)))
 		goto out;
+	plan_jumps(&j);
 	j.body_label = n + 1;
 	j.abort_label = j.body_label + j.n_funcs;
 	j.table_label = j.abort_label + 1;

@@ -39,6 +39,7 @@ static const char help[] =
 	"Several operands are joined with spaces into one expression; none selects\n"
 	"every packet. Each selected packet is printed as one line:\n"
 	"  TIME PROTO SRC[.PORT] > DST[.PORT]: WHAT, length N\n"
+	"where N is the length of what the protocol carries, as tcpdump prints it,\n"
 	"and a last line \"N packets read, M matched\" goes to standard error.\n\n"
 	"Options:\n"
 	"  -r FILE          read a pcap or pcapng file (- for standard input)\n"
@@ -268,20 +269,21 @@ static void print_ipv6(struct line *l, const uint8_t *p, uint32_t len, const str
 static void print_arp(struct line *l, const uint8_t *p, uint32_t len, uint32_t wirelen)
 {
 	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	const uint32_t arp_len = 28; /* for IPv4 over Ethernet, the only kind decoded */
 
-	if (len < 28 || be16(p + 2) != 0x0800 || p[4] != 6 || p[5] != 4) {
+	if (len < arp_len || be16(p + 2) != 0x0800 || p[4] != 6 || p[5] != 4) {
 		put(l, "ARP, length %u", wirelen);
 		return;
 	}
 	inet_ntop(AF_INET, p + 14, a, sizeof(a));
 	inet_ntop(AF_INET, p + 24, b, sizeof(b));
 	if (be16(p + 6) == 1)
-		put(l, "ARP, Request who-has %s tell %s, length %u", b, a, wirelen);
+		put(l, "ARP, Request who-has %s tell %s, length %u", b, a, arp_len);
 	else if (be16(p + 6) == 2)
 		put(l, "ARP, Reply %s is-at %02x:%02x:%02x:%02x:%02x:%02x, length %u", a, p[8], p[9], p[10], p[11],
-		    p[12], p[13], wirelen);
+		    p[12], p[13], arp_len);
 	else
-		put(l, "ARP, opcode %u, length %u", be16(p + 6), wirelen);
+		put(l, "ARP, opcode %u, length %u", be16(p + 6), arp_len);
 }
 
 static void print_network(struct line *l, uint32_t type, const uint8_t *p, uint32_t len, uint32_t wirelen,

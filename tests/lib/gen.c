@@ -14,17 +14,14 @@
  * written by its prologue, so reads never see uninitialised stack. An
  * unconditional jump or exit in the middle of a function is always preceded
  * by a conditional jump over it, so no instruction is unreachable.
+ * Without kernel_compatible, stack accesses may also be misaligned.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include <uebpf/engine.h>
+#include <uebpf/engine.h> /* also isa.h: BPF_MEMSX */
 
 #include "gen.h"
-
-#ifndef BPF_MEMSX
-#define BPF_MEMSX 0x80
-#endif
 
 #define MEM_REG BPF_REG_9
 #define MAX_FUNCS 4
