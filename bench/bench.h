@@ -19,7 +19,6 @@ typedef unsigned char u8;
 typedef unsigned short u16;
 typedef unsigned int u32;
 typedef unsigned long long u64;
-typedef long long s64;
 
 #define BENCH_CAT_(a, b) a##b
 #define BENCH_CAT(a, b) BENCH_CAT_(a, b)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -66,6 +67,8 @@ static int trial_load(const struct rte_bpf_prm *prm, double timeout_s, char *err
 		return snprintf(err, err_sz, "fork: %s", strerror(errno)), -1;
 	}
 	if (pid == 0) {
+		/* a path explosion must not outlive the benchmark */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(fds[0]);
 		struct rte_bpf *bpf = load(prm, why, sizeof(why));
 		if (!bpf && write(fds[1], why, strlen(why)) < 0)
@@ -78,7 +81,7 @@ static int trial_load(const struct rte_bpf_prm *prm, double timeout_s, char *err
 	if (r <= 0) {
 		kill(pid, SIGKILL);
 		snprintf(err, err_sz,
-			 "librte_bpf's validator did not finish in %.0f s (it explores every path)",
+			 "librte_bpf's validator did not finish in %g s (it explores every path)",
 			 timeout_s);
 	} else {
 		got = read(fds[0], why, sizeof(why) - 1);

@@ -24,20 +24,24 @@ static char print_tail[4096];
 
 static int capture(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	char line[1024];
+	char *msg = NULL;
 	size_t have = strlen(print_tail), add;
 
-	if (level == LIBBPF_DEBUG)
+	/* libbpf prints the whole verifier log in one call */
+	if (level == LIBBPF_DEBUG || vasprintf(&msg, fmt, ap) < 0)
 		return 0;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	add = strlen(line);
-	if (have + add >= sizeof(print_tail)) {
-		size_t drop = have + add - sizeof(print_tail) + 1;
-		if (drop > have)
-			drop = have;
-		memmove(print_tail, print_tail + drop, have - drop + 1);
+	add = strlen(msg);
+	if (add >= sizeof(print_tail)) {
+		memcpy(print_tail, msg + add - (sizeof(print_tail) - 1), sizeof(print_tail));
+	} else {
+		if (have + add >= sizeof(print_tail)) {
+			size_t drop = have + add - (sizeof(print_tail) - 1);
+			memmove(print_tail, print_tail + drop, have - drop + 1);
+			have -= drop;
+		}
+		memcpy(print_tail + have, msg, add + 1);
 	}
-	strncat(print_tail, line, sizeof(print_tail) - strlen(print_tail) - 1);
+	free(msg);
 	return 0;
 }
 

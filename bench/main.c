@@ -12,11 +12,11 @@
 #include <limits.h>
 #include <math.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -91,11 +91,11 @@ struct column {
 	uint64_t iters;
 	double samples[MAX_REPS];
 	int n_samples;
-	double ns;     /* median ns per run */
+	double ns;     /* median ns per run (kernel: see kernel_estimate) */
+	double spread; /* half the interquartile range (kernel: of the loads), ns */
 	double raw_ns; /* kernel: before the empty program's time is taken off */
 	double lo, hi; /* kernel: fastest and slowest load */
 	int n_loads;   /* kernel: loads that were timed */
-	double spread; /* half the interquartile range, ns */
 };
 
 static struct {
@@ -127,6 +127,7 @@ struct program_result {
 	double ratios[N_RATIOS];
 	char notes[256];
 	char failure[256]; /* set by the parent when the child died */
+	char wrong[256];   /* engines whose result differed from native */
 };
 static struct program_result *results; /* N_PROGRAMS entries, MAP_SHARED */
 static struct program_result *current;
@@ -146,8 +147,8 @@ static double now_ns(void)
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
-/* Runs column c iters times; returns the wall time in ns and the engine's
- * own ns per run in *per_run (the kernel measures itself). */
+/* Runs column c iters times; returns the thread's CPU time in ns and the ns
+ * per run in *per_run (the kernel's own measure for the kernel columns). */
 static double batch(struct column *col, enum col c, void *mem, uint64_t len, native_fn native,
 		    uint64_t iters, int round, double *per_run)
 {
@@ -231,7 +232,7 @@ static void fill_input(uint8_t *buf, size_t sz)
 {
 	static const uint8_t hdr[54] = {
 		0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x08, 0x00,        /* Ethernet, IPv4 */
-		0x45, 0, 0x01, 0xf2, 0x12, 0x34, 0x40, 0, 64, 6, 0, 0,       /* IPv4, TCP */
+		0x45, 0, 0x01, 0xf2, 0x12, 0x34, 0x40, 0, 64, 6, 0, 0,       /* IPv4 for TCP */
 		10, 0, 0, 1, 10, 0, 0, 2,                                    /* addresses */
 		0x30, 0x39, 0x00, 0x50, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x18, /* TCP, doff 5 */
 		0xff, 0xff, 0, 0, 0, 0,
@@ -408,11 +409,16 @@ static void check_results(const struct program *p, struct column *cols, uint8_t 
 			got = col->dpdk_jit(mem);
 			break;
 		case C_KERNEL:
-			for (int k = 0; k < col->n_kern && col->ok; k++)
+			/* every load must agree; the first that does not is reported */
+			for (int k = 0; k < col->n_kern; k++) {
 				if (bench_kernel_run(col->kern[k], 1, &per_run, &got, err, sizeof(err))) {
 					col->ok = false;
 					snprintf(col->why, sizeof(col->why), "%s", err);
+					break;
 				}
+				if (got != want)
+					break;
+			}
 			if (!col->ok)
 				continue;
 			break;
@@ -424,6 +430,9 @@ static void check_results(const struct program *p, struct column *cols, uint8_t 
 			}
 		}
 		if (got != want) {
+			size_t used = strlen(current->wrong);
+			snprintf(current->wrong + used, sizeof(current->wrong) - used, "%s%s (%s)",
+				 used ? ", " : "", col_names[c].engine, col_names[c].form);
 			col->ok = false;
 			snprintf(col->why, sizeof(col->why), "WRONG RESULT 0x%llx (native 0x%llx)",
 				 (unsigned long long)got, (unsigned long long)want);
@@ -615,6 +624,16 @@ static void print_summary(void)
 		printf(" %-19d", count[r]);
 	printf("\n");
 
+	printf("\n== correctness (every engine's result compared with native)\n");
+	bool all_right = true;
+	for (size_t i = 0; i < N_PROGRAMS; i++)
+		if (results[i].wrong[0]) {
+			printf("   %s: WRONG RESULT from %s\n", programs[i].name, results[i].wrong);
+			all_right = false;
+		}
+	if (all_right)
+		printf("   all results agree\n");
+
 	printf("\n== targets\n");
 	if (count[R_INTERP_DPDK])
 		printf("   interp >= 1.5x faster than librte_bpf interp (geomean): %s (%.2fx)\n",
@@ -692,6 +711,27 @@ static void usage(FILE *f)
 		"interpreter and JIT, the kernel's JIT and natively; prints ns per run (median of\n"
 		"--reps rounds of --batch-ms each) and the ratios. --filter keeps programs whose\n"
 		"name contains one of the given strings.\n");
+}
+
+/* The first line of path starting with prefix, after its ": " if any. */
+static void read_line(const char *path, const char *prefix, char *out, size_t sz)
+{
+	char line[256];
+	FILE *f = fopen(path, "r");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, prefix, strlen(prefix)))
+			continue;
+		char *v = strstr(line, ": ");
+		v = v ? v + 2 : line;
+		size_t n = strcspn(v, "\n");
+		n = n < sz ? n : sz - 1;
+		memcpy(out, v, n);
+		out[n] = 0;
+		break;
+	}
+	if (f)
+		fclose(f);
 }
 
 static int pin_cpu(int cpu)
@@ -794,6 +834,12 @@ int main(int argc, char **argv)
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M", localtime(&now));
 	printf("uebpf benchmarks, %s on %s, pinned to CPU %d; median of %d rounds of ~%.0f ms\n", when,
 	       host, opt.cpu, opt.reps, opt.batch_ms);
+	char cpu_model[128] = "?", jit_enable[16] = "?", jit_harden[16] = "?";
+	read_line("/proc/cpuinfo", "model name", cpu_model, sizeof(cpu_model));
+	read_line("/proc/sys/net/core/bpf_jit_enable", "", jit_enable, sizeof(jit_enable));
+	read_line("/proc/sys/net/core/bpf_jit_harden", "", jit_harden, sizeof(jit_harden));
+	printf("cpu: %s; kernel: bpf_jit_enable=%s bpf_jit_harden=%s\n", cpu_model, jit_enable,
+	       jit_harden);
 	if (kernel_off[0])
 		printf("kernel JIT column: %s\n", kernel_off);
 

@@ -48,12 +48,16 @@ enum uebpf_asm_style {
 };
 
 /* Format the instruction at insns[i] into buf (no newline, no index prefix).
- * Returns the number of slots consumed (1 or 2), or -EINVAL for an instruction
- * that cannot be decoded (the text then says why). */
+ * Returns the number of slots consumed (1 or 2), or -EINVAL if i is past the
+ * end (the text then says why). Any bytes decode: the UEBPF style prints what
+ * has no mnemonic form (unknown opcode, nonzero reserved field, register above
+ * r10, broken lddw pair) as `.insn CODE, DST, SRC, OFF, IMM`, which assembles
+ * back to the same bytes; the LLVM style prints <unknown>, as llvm-objdump. */
 int uebpf_disasm_insn(const struct bpf_insn *insns, size_t n, size_t i, enum uebpf_asm_style style,
 		      char *buf, size_t buf_sz);
 
-/* Disassemble a whole program, one instruction per line; returns 0 or -EINVAL. */
+/* Disassemble a whole program, one instruction per line; returns 0 or a
+ * negative errno. The LLVM style uses llvm-objdump's layout: index, bytes, text. */
 int uebpf_disasm(const struct bpf_insn *insns, size_t n, enum uebpf_asm_style style, FILE *out);
 
 #ifdef __cplusplus

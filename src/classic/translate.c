@@ -290,7 +290,8 @@ static void emit_cond_jump(struct out *o, const struct sock_filter *in, size_t i
 {
 	uint8_t op = BPF_OP(in->code), src = BPF_SRC(in->code);
 	size_t t = i + 1 + in->jt, f = i + 1 + in->jf;
-	struct bpf_insn j = insn(BPF_JMP32 | op | src, REG_A, src == BPF_X ? REG_X : 0, 0, (int32_t)in->k);
+	struct bpf_insn j = src == BPF_X ? insn(BPF_JMP32 | op | BPF_X, REG_A, REG_X, 0, 0)
+					 : insn(BPF_JMP32 | op | BPF_K, REG_A, 0, 0, (int32_t)in->k);
 
 	if (t == f) {
 		if (t != i + 1)

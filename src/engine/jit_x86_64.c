@@ -97,6 +97,8 @@ struct jit {
 	uint32_t *dup;         /* ja: 1 + the insn ending the block it copies, or 0 */
 	bool has_ld_pkt, has_callx;
 	bool fell;             /* the code emitted last can fall through */
+	int zf_reg;            /* x86 register the zero flag describes now, or -1 */
+	bool zf_32;            /* ... its low 32 bits (the high ones are zero) */
 
 	char *log;
 	size_t log_sz;
@@ -607,36 +609,40 @@ static void note_jump(struct jit *j, size_t src, size_t t)
 	j->flags[t] |= F_TARGET | (t <= src ? F_BACK_TARGET : 0);
 }
 
-/* Decide which unconditional jumps become copies of the short block they
- * lead to (a loop latch "i++; if (i < n) goto head" typically, so the loop
- * takes one branch per iteration instead of two), and mark jump targets. */
+/* "if cond goto i+2; i+1: goto M" folds into "if !cond goto M" unless
+ * something else jumps to i+1. */
+static bool folds_jump(const struct jit *j, size_t i)
+{
+	size_t t;
+	return i + 1 < j->n && is_cond_jump(&j->insns[i]) && jump_target(&j->insns[i], i, &t) && t == i + 2 &&
+	       is_ja(&j->insns[i + 1]) && !(j->flags[i + 1] & F_TARGET);
+}
+
+/* Mark jump targets, then decide which unconditional jumps become copies of
+ * the short block they lead to (a loop latch "i++; if (i < n) goto head"
+ * typically, so the loop takes one branch per iteration instead of two). */
 static void plan_jumps(struct jit *j)
 {
-	for (size_t i = 0; i < j->n; i += uebpf_insn_slots(&j->insns[i])) {
-		const struct bpf_insn *in = &j->insns[i];
-		size_t t, c;
-		if (!jump_target(in, i, &t) || t == i + 1)
-			continue;
-		if (!is_ja(in)) {
+	size_t t, c, tc;
+	for (size_t i = 0; i < j->n; i += uebpf_insn_slots(&j->insns[i]))
+		if (jump_target(&j->insns[i], i, &t) && t != i + 1)
 			note_jump(j, i, t);
+	for (size_t i = 0; i < j->n; i += uebpf_insn_slots(&j->insns[i])) {
+		if (!is_ja(&j->insns[i]) || (i > 0 && folds_jump(j, i - 1)))
 			continue;
-		}
+		jump_target(&j->insns[i], i, &t);
 		t = thread(j, t);
 		if (is_exit(&j->insns[t]) || t == i + 1)
 			continue;
 		size_t count = 0;
 		for (c = t; count < MAX_DUP_INSNS && dup_ok(&j->insns[c]); c += uebpf_insn_slots(&j->insns[c]))
 			count += uebpf_insn_slots(&j->insns[c]);
-		size_t tc;
 		if (is_exit(&j->insns[c])) {
 			j->dup[i] = (uint32_t)c + 1;
 		} else if (is_cond_jump(&j->insns[c]) && jump_target(&j->insns[c], c, &tc) && tc != c + 1) {
 			j->dup[i] = (uint32_t)c + 1;
 			note_jump(j, i, tc);
-			if (thread(j, c + 1) != i + 1)
-				note_jump(j, i, c + 1);
-		} else {
-			note_jump(j, i, t);
+			note_jump(j, i, c + 1);
 		}
 	}
 }
@@ -1181,6 +1187,13 @@ static void shift_reg(struct jit *j, int ext, bool w, int dst, int src)
 		zext32(j, dst);
 }
 
+/* The last instruction emitted set the zero flag from register r. */
+static void zf_set(struct jit *j, int r, bool w)
+{
+	j->zf_reg = r;
+	j->zf_32 = !w;
+}
+
 static int alu(struct jit *j, size_t i)
 {
 	const struct bpf_insn *in = &j->insns[i];
@@ -1219,6 +1232,7 @@ static int alu(struct jit *j, size_t i)
 		if (!k)
 			return fail(j, i, -EINVAL, "neg with a source register");
 		grp3(j, 3, w, dst);
+		zf_set(j, dst, w);
 		return 0;
 	}
 	if (op == BPF_MOV) {
@@ -1274,14 +1288,14 @@ static int alu(struct jit *j, size_t i)
 		static const uint8_t ri_ext[] = { [BPF_ADD >> 4] = EXT_ADD, [BPF_SUB >> 4] = EXT_SUB,
 						  [BPF_OR >> 4] = EXT_OR, [BPF_AND >> 4] = EXT_AND,
 						  [BPF_XOR >> 4] = EXT_XOR };
-		if (!k) {
-			if (dst == src && (op == BPF_SUB || op == BPF_XOR))
-				zero(j, dst);
-			else if (dst == src && (op == BPF_AND || op == BPF_OR)) {
-				if (!w)
-					zext32(j, dst);
-			} else
-				alu_rr(j, rr_op[op >> 4], w, dst, src);
+		if (!k && dst == src && (op == BPF_SUB || op == BPF_XOR)) {
+			zero(j, dst);
+		} else if (!k && dst == src && (op == BPF_AND || op == BPF_OR)) {
+			if (!w)
+				zext32(j, dst);
+		} else if (!k) {
+			alu_rr(j, rr_op[op >> 4], w, dst, src);
+			zf_set(j, dst, w);
 		} else if (op == BPF_AND && imm == 0) {
 			zero(j, dst);
 		} else if ((imm == 0 && op != BPF_AND) || (imm == -1 && op == BPF_AND)) {
@@ -1291,6 +1305,7 @@ static int alu(struct jit *j, size_t i)
 			alu_ri(j, EXT_AND, false, dst, imm); /* the high half ends up zero either way */
 		} else {
 			alu_ri(j, ri_ext[op >> 4], w, dst, imm);
+			zf_set(j, dst, w);
 		}
 		return 0;
 	}
@@ -1348,10 +1363,30 @@ static int alu(struct jit *j, size_t i)
 
 /* ---- memory ------------------------------------------------------------ */
 
-static int load(struct jit *j, size_t i)
+/* A memory operand [base + index + disp]; index < 0: none. */
+struct addr {
+	int base, index;
+	int32_t disp;
+};
+
+static struct addr addr_of(int base, int16_t off)
+{
+	return (struct addr){ base, -1, off };
+}
+
+/* [pfx] op reg, addr */
+static void op_addr(struct jit *j, uint8_t pfx, bool w, uint32_t op, int reg, struct addr a, bool force)
+{
+	if (pfx)
+		b1(j, pfx);
+	rex(j, w, reg, a.index < 0 ? 0 : a.index, a.base, force);
+	opcode(j, op);
+	mem_sib(j, reg, a.base, a.index, 0, a.disp);
+}
+
+static int load(struct jit *j, size_t i, struct addr a)
 {
 	const struct bpf_insn *in = &j->insns[i];
-	int dst = reg_of[in->dst_reg], base = reg_of[in->src_reg];
 	bool sx = BPF_MODE(in->code) == BPF_MEMSX;
 	static const uint32_t zx_op[] = { [BPF_B >> 3] = 0x0FB6, [BPF_H >> 3] = 0x0FB7, [BPF_W >> 3] = 0x8B,
 					  [BPF_DW >> 3] = 0x8B };
@@ -1360,54 +1395,130 @@ static int load(struct jit *j, size_t i)
 
 	if (sx && size == BPF_DW)
 		return fail(j, i, -EINVAL, "sign-extending load of 8 bytes");
-	op_mem(j, 0, sx || size == BPF_DW, (sx ? sx_op : zx_op)[size >> 3], dst, base, in->off, false);
+	op_addr(j, 0, sx || size == BPF_DW, (sx ? sx_op : zx_op)[size >> 3], reg_of[in->dst_reg], a, false);
 	return 0;
 }
 
-static void store_reg(struct jit *j, uint8_t size, int base, int16_t off, int src)
+static void store_reg(struct jit *j, uint8_t size, struct addr a, int src)
 {
 	switch (size) {
 	case BPF_B:
-		op_mem(j, 0, false, 0x88, src, base, off, byte_rex(src));
+		op_addr(j, 0, false, 0x88, src, a, byte_rex(src));
 		break;
 	case BPF_H:
-		op_mem(j, 0x66, false, 0x89, src, base, off, false);
+		op_addr(j, 0x66, false, 0x89, src, a, false);
 		break;
 	default:
-		op_mem(j, 0, size == BPF_DW, 0x89, src, base, off, false);
+		op_addr(j, 0, size == BPF_DW, 0x89, src, a, false);
 		break;
 	}
 }
 
-static void store(struct jit *j, size_t i)
+static void store(struct jit *j, size_t i, struct addr a)
 {
 	const struct bpf_insn *in = &j->insns[i];
-	int base = reg_of[in->dst_reg];
 	uint8_t size = BPF_SIZE(in->code);
 
 	if (BPF_CLASS(in->code) == BPF_STX) {
-		store_reg(j, size, base, in->off, reg_of[in->src_reg]);
+		store_reg(j, size, a, reg_of[in->src_reg]);
 		return;
 	}
 	if (j->harden) {
 		blind_imm(j, i, size == BPF_DW, AX, in->imm);
-		store_reg(j, size, base, in->off, AX);
+		store_reg(j, size, a, AX);
 		return;
 	}
 	switch (size) {
 	case BPF_B:
-		op_mem(j, 0, false, 0xC6, 0, base, in->off, false);
+		op_addr(j, 0, false, 0xC6, 0, a, false);
 		b1(j, (uint8_t)in->imm);
 		break;
 	case BPF_H:
-		op_mem(j, 0x66, false, 0xC7, 0, base, in->off, false);
+		op_addr(j, 0x66, false, 0xC7, 0, a, false);
 		b2(j, (uint16_t)in->imm);
 		break;
 	default:
-		op_mem(j, 0, size == BPF_DW, 0xC7, 0, base, in->off, false);
+		op_addr(j, 0, size == BPF_DW, 0xC7, 0, a, false);
 		b4(j, (uint32_t)in->imm);
 		break;
 	}
+}
+
+/* The base register of a plain load or store, or -1. */
+static int mem_base(const struct bpf_insn *in)
+{
+	uint8_t mode = BPF_MODE(in->code);
+	switch (BPF_CLASS(in->code)) {
+	case BPF_LDX:
+		return mode == BPF_MEM || mode == BPF_MEMSX ? in->src_reg : -1;
+	case BPF_ST:
+	case BPF_STX:
+		return mode == BPF_MEM ? in->dst_reg : -1;
+	}
+	return -1;
+}
+
+/* Would the load or store at k address through register a alone, leaving a
+ * dead? Then the address arithmetic before it can move into its operand. */
+static bool folds_into(const struct jit *j, size_t k, int a)
+{
+	const struct bpf_insn *in = &j->insns[k];
+	if ((j->flags[k] & F_TARGET) || mem_base(in) != a)
+		return false;
+	if (BPF_CLASS(in->code) == BPF_LDX)
+		return in->dst_reg == a || !live_after(j, k, a);
+	if (BPF_CLASS(in->code) == BPF_STX && in->src_reg == a)
+		return false;
+	return !live_after(j, k, a);
+}
+
+static void mem_op(struct jit *j, size_t k, struct addr a)
+{
+	if (BPF_CLASS(j->insns[k].code) == BPF_LDX)
+		load(j, k, a);
+	else
+		store(j, k, a);
+}
+
+/* Address arithmetic x86 does for free:
+ *   rA = rB; rA += rC / imm      -> lea rA, [rB + rC / imm]
+ * and when a load or store through rA follows and rA dies there, the add
+ * (and the move) go into its memory operand:
+ *   rA = rB; rA += rC; *(rA + off)  -> [rB + rC + off]
+ *   rA += rC; *(rA + off)           -> [rA + rC + off]
+ * Returns the number of instructions consumed, 0 if no pattern applies. */
+static int fold(struct jit *j, size_t i)
+{
+	const struct bpf_insn *a = &j->insns[i], *b = a + 1;
+	size_t end = j->funcs[j->func_of[i]].end;
+	if (i + 1 >= end || (j->flags[i + 1] & F_TARGET))
+		return 0;
+	uint8_t cls = BPF_CLASS(a->code);
+	bool w = cls == BPF_ALU64;
+	int A = a->dst_reg;
+
+	if ((cls == BPF_ALU64 || cls == BPF_ALU) && a->code == (cls | BPF_MOV | BPF_X) && a->off == 0 &&
+	    a->src_reg != A && b->dst_reg == A && b->off == 0 &&
+	    (b->code == (cls | BPF_ADD | BPF_X) || (b->code == (cls | BPF_ADD | BPF_K) && !j->harden))) {
+		int B = a->src_reg;
+		bool k = BPF_SRC(b->code) == BPF_K;
+		if (!k && b->src_reg == A)
+			return 0;
+		struct addr ad = { reg_of[B], k ? -1 : reg_of[b->src_reg], k ? b->imm : 0 };
+		if (w && i + 2 < end && folds_into(j, i + 2, A) && is_s32((int64_t)ad.disp + j->insns[i + 2].off)) {
+			ad.disp += j->insns[i + 2].off;
+			mem_op(j, i + 2, ad);
+			return 3;
+		}
+		lea(j, w, reg_of[A], ad.base, ad.index, 0, ad.disp);
+		return 2;
+	}
+	if (a->code == (BPF_ALU64 | BPF_ADD | BPF_X) && a->src_reg != A && folds_into(j, i + 1, A)) {
+		struct addr ad = { reg_of[A], reg_of[a->src_reg], b->off };
+		mem_op(j, i + 1, ad);
+		return 2;
+	}
+	return 0;
 }
 
 static int atomic(struct jit *j, size_t i)
@@ -1572,14 +1683,20 @@ static int jcc_of(uint8_t op)
 	return -1;
 }
 
-/* Set the flags for a conditional jump. */
-static void compare(struct jit *j, size_t i)
+/* Set the flags for a conditional jump. zf is the register whose zero flag
+ * the code just before left (-1: none): "== 0" and "!= 0" need no test then. */
+static void compare(struct jit *j, size_t i, int zf, bool zf_32)
 {
 	const struct bpf_insn *in = &j->insns[i];
 	bool w = BPF_CLASS(in->code) == BPF_JMP;
 	bool jset = BPF_OP(in->code) == BPF_JSET;
 	int dst = reg_of[in->dst_reg], src = reg_of[in->src_reg];
 	int32_t imm = in->imm;
+	uint8_t op = BPF_OP(in->code);
+
+	if (BPF_SRC(in->code) == BPF_K && imm == 0 && (op == BPF_JEQ || op == BPF_JNE) && zf == dst &&
+	    (zf_32 || w))
+		return;
 
 	if (BPF_SRC(in->code) == BPF_K && j->harden) {
 		blind_imm(j, i, w, AX, imm);
@@ -1641,14 +1758,15 @@ static int copy_block(struct jit *j, size_t i, size_t t, size_t c)
 	}
 	size_t tc;
 	jump_target(&j->insns[c], c, &tc);
-	compare(j, c);
+	compare(j, c, j->zf_reg, j->zf_32);
 	jump(j, jcc_of(BPF_OP(j->insns[c].code)), target_label(j, tc));
 	go_to(j, i, c + 1);
 	return 1;
 }
 
-/* Returns the number of instructions consumed, or a negative errno. */
-static int jmp(struct jit *j, size_t i)
+/* Returns the number of instructions consumed, or a negative errno. zf and
+ * zf_32: what the code before left in the zero flag. */
+static int jmp(struct jit *j, size_t i, int zf, bool zf_32)
 {
 	const struct bpf_insn *in = &j->insns[i];
 	uint8_t op = BPF_OP(in->code);
@@ -1705,10 +1823,10 @@ static int jmp(struct jit *j, size_t i)
 	}
 	if (t == i + 1)
 		return 1; /* flags are not observable: nothing to do */
-	compare(j, i);
+	compare(j, i, j->flags[i] & F_TARGET ? -1 : zf, zf_32);
 	int cc = jcc_of(op);
 	/* "if cond goto L; goto M; L:" becomes "if !cond goto M" */
-	if (t == i + 2 && is_ja(&j->insns[i + 1]) && !(j->flags[i + 1] & F_TARGET) && !j->dup[i + 1]) {
+	if (folds_jump(j, i)) {
 		size_t t2;
 		jump_target(&j->insns[i + 1], i + 1, &t2);
 		if (thread(j, t2) != thread(j, i + 2)) {
@@ -1737,30 +1855,35 @@ static int grow(struct jit *j)
 	return 0;
 }
 
+/* Emit the code of insn i (and maybe of some after it). Returns the number
+ * of instructions consumed, or a negative errno. */
 static int insn(struct jit *j, size_t i)
 {
 	const struct bpf_insn *in = &j->insns[i];
+	int used, zf = j->zf_reg;
+	j->fell = true;
+	j->zf_reg = -1;
 	switch (BPF_CLASS(in->code)) {
 	case BPF_ALU:
-	case BPF_ALU64: {
-		int err = alu(j, i);
-		return err ? err : 1;
-	}
+	case BPF_ALU64:
+		if ((used = fold(j, i)))
+			return used;
+		return alu(j, i) ?: 1;
 	case BPF_LDX:
 		if (BPF_MODE(in->code) != BPF_MEM && BPF_MODE(in->code) != BPF_MEMSX)
 			break;
-		return load(j, i) ?: 1;
+		return load(j, i, addr_of(reg_of[in->src_reg], in->off)) ?: 1;
 	case BPF_ST:
 		if (BPF_MODE(in->code) != BPF_MEM)
 			break;
-		store(j, i);
+		store(j, i, addr_of(reg_of[in->dst_reg], in->off));
 		return 1;
 	case BPF_STX:
 		if (BPF_MODE(in->code) == BPF_ATOMIC)
 			return atomic(j, i) ?: 1;
 		if (BPF_MODE(in->code) != BPF_MEM)
 			break;
-		store(j, i);
+		store(j, i, addr_of(reg_of[in->dst_reg], in->off));
 		return 1;
 	case BPF_LD:
 		if (is_lddw(in)) {
@@ -1784,9 +1907,35 @@ static int insn(struct jit *j, size_t i)
 		return 1;
 	case BPF_JMP:
 	case BPF_JMP32:
-		return jmp(j, i);
+		return jmp(j, i, zf, j->zf_32);
 	}
 	return fail(j, i, -EINVAL, "unsupported instruction");
+}
+
+/* Loop heads start a 16-byte block: always when nothing falls into them,
+ * else when few nops are enough. */
+static void align_loop(struct jit *j)
+{
+	static const uint8_t nops[][9] = {
+		{ 0x90 },
+		{ 0x66, 0x90 },
+		{ 0x0F, 0x1F, 0x00 },
+		{ 0x0F, 0x1F, 0x40, 0x00 },
+		{ 0x0F, 0x1F, 0x44, 0x00, 0x00 },
+		{ 0x66, 0x0F, 0x1F, 0x44, 0x00, 0x00 },
+		{ 0x0F, 0x1F, 0x80, 0x00, 0x00, 0x00, 0x00 },
+		{ 0x0F, 0x1F, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00 },
+		{ 0x66, 0x0F, 0x1F, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00 },
+	};
+	size_t pad = (16 - j->len % 16) % 16;
+	if (j->fell && pad > ALIGN_FALL_PAD)
+		return;
+	while (pad) {
+		size_t k = pad > 9 ? 9 : pad;
+		memcpy(j->buf + j->len, nops[k - 1], k);
+		j->len += k;
+		pad -= k;
+	}
 }
 
 static int emit_pass(struct jit *j)
@@ -1806,18 +1955,20 @@ static int emit_pass(struct jit *j)
 		for (size_t i = fn->start; i < fn->end;) {
 			if ((err = grow(j)))
 				return err;
-			if (i != fn->start)
+			if (i != fn->start) {
+				if (j->flags[i] & F_BACK_TARGET)
+					align_loop(j);
 				set_label(j, i);
+			}
 			int used = insn(j, i);
 			if (used < 0)
 				return used;
-			if (used == 2) {
-				/* lddw's second slot, or a jump folded into the one before */
-				if (is_lddw(&j->insns[i]))
-					j->lab[j->pass & 1][i + 1] = j->lab[j->pass & 1][i];
-				else
-					j->lab[j->pass & 1][i + 1] = (uint32_t)j->len;
-				j->stamp[i + 1] = j->pass;
+			/* instructions emitted with the one before: lddw's second
+			 * slot has its offset, the others start after the code */
+			for (int k = 1; k < used; k++) {
+				bool second = k == 1 && is_lddw(&j->insns[i]);
+				j->lab[j->pass & 1][i + k] = second ? j->lab[j->pass & 1][i] : (uint32_t)j->len;
+				j->stamp[i + k] = j->pass;
 			}
 			i += (size_t)used;
 		}
@@ -1907,6 +2058,7 @@ int uebpf_jit_x86_64_compile_features(struct uebpf_prog *prog, unsigned features
 		.harden = prog->flags & UEBPF_F_HARDEN,
 		.log = log,
 		.log_sz = log_sz,
+		.zf_reg = -1,
 	};
 	size_t n = prog->n;
 	int err = -ENOMEM;

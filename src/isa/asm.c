@@ -131,7 +131,7 @@ static int num_in(struct asm_state *st, const char *s, uint64_t max_neg, uint64_
 /* A 32-bit immediate: signed or unsigned, e.g. -1 and 0xffffffff alike. */
 static int imm32(struct asm_state *st, const char *s, int32_t *out)
 {
-	uint64_t v;
+	uint64_t v = 0;
 	if (num_in(st, s, 1ull << 31, UINT32_MAX, "immediate", &v) < 0)
 		return -EINVAL;
 	*out = (int32_t)(uint32_t)v;
@@ -168,7 +168,7 @@ static bool is_ident(const char *s)
 static int reg(struct asm_state *st, const char *s, uint8_t *out)
 {
 	bool neg;
-	uint64_t v;
+	uint64_t v = 0;
 
 	if (s[0] != '%' || s[1] != 'r' || !isdigit((unsigned char)s[2]) || parse_num(s + 2, &neg, &v) ||
 	    v > BPF_REG_10 || (s[2] == '0' && s[3]))
@@ -207,7 +207,7 @@ static int target(struct asm_state *st, const char *s, bool wide, size_t slot, i
 {
 	*out = 0;
 	if (*s == '+' || *s == '-') {
-		uint64_t v;
+		uint64_t v = 0;
 		if (wide ? num_in(st, s, 1ull << 31, INT32_MAX, "jump offset", &v)
 			 : num_in(st, s, 32768, 32767, "jump offset", &v))
 			return -EINVAL;
@@ -326,7 +326,7 @@ static int map_ref(struct asm_state *st, char *s, int32_t *idx, int32_t *off)
 		if (!strncmp(s, "map:", 4))
 			return fail(st, "map:N takes no offset (use mapval:N+OFF)");
 		*plus = 0;
-		uint64_t v;
+		uint64_t v = 0;
 		if (num_in(st, trim(plus + 1), 0, UINT32_MAX, "map value offset", &v) < 0)
 			return -EINVAL;
 		*off = (int32_t)(uint32_t)v;
@@ -375,7 +375,7 @@ static int encode(struct asm_state *st, const struct isa_op *op, char **ops)
 			return -EINVAL;
 		in[0].dst_reg = r;
 		if (op->sel_val == 0) {
-			uint64_t v;
+			uint64_t v = 0;
 			if (num_in(st, ops[1], 1ull << 63, UINT64_MAX, "immediate", &v) < 0)
 				return -EINVAL;
 			in[0].imm = (int32_t)(uint32_t)v;
@@ -466,7 +466,7 @@ static int encode(struct asm_state *st, const struct isa_op *op, char **ops)
 static int raw_insn(struct asm_state *st, char **ops, int n_ops)
 {
 	struct bpf_insn in = { 0 };
-	uint64_t code, dst, src, off;
+	uint64_t code = 0, dst = 0, src = 0, off = 0;
 
 	if (n_ops != 5)
 		return fail(st, "bad operands for '.insn': expected CODE, DST, SRC, OFF, IMM");
@@ -489,6 +489,16 @@ static int add_label(struct asm_state *st, const char *name)
 	return 0;
 }
 
+/* Split the first blank-separated word off *rest. */
+static char *next_word(char **rest)
+{
+	char *word = *rest, *end = word + strcspn(word, " \t");
+	if (*end)
+		*end++ = 0;
+	*rest = trim(end);
+	return word;
+}
+
 static int assemble_line(struct asm_state *st, char *line)
 {
 	char *hash = strchr(line, '#');
@@ -504,35 +514,22 @@ static int assemble_line(struct asm_state *st, char *line)
 		*p = 0;
 		if (!is_ident(line))
 			return fail(st, "bad label name '%s'", line);
-		if (add_label(st, line) < 0)
-			return -EINVAL;
+		int e = add_label(st, line);
+		if (e)
+			return e;
 		line = trim(p + 1);
 	}
 	if (!*line)
 		return 0;
 
 	/* mnemonic: one word, or `lock [fetch] OP` */
-	char *rest = line + strcspn(line, " \t");
-	char name[64];
-	if (*rest)
-		*rest++ = 0;
-	rest = trim(rest);
-	if (!strcmp(line, "lock")) {
-		char *w1 = rest, *w2 = NULL;
-		rest = w1 + strcspn(w1, " \t");
-		if (*rest)
-			*rest++ = 0;
-		rest = trim(rest);
-		if (!strcmp(w1, "fetch")) {
-			w2 = rest;
-			rest = w2 + strcspn(w2, " \t");
-			if (*rest)
-				*rest++ = 0;
-			rest = trim(rest);
-		}
+	char *rest = line, name[64];
+	char *word = next_word(&rest);
+	if (!strcmp(word, "lock")) {
+		char *w1 = next_word(&rest), *w2 = strcmp(w1, "fetch") ? NULL : next_word(&rest);
 		snprintf(name, sizeof(name), "lock %s%s%s", w1, w2 ? " " : "", w2 ? w2 : "");
 	} else {
-		snprintf(name, sizeof(name), "%s", canonical(line));
+		snprintf(name, sizeof(name), "%s", canonical(word));
 	}
 
 	char *ops[MAX_OPERANDS + 1];

@@ -8,8 +8,9 @@
  * LLVM: what `llvm-objdump -d` (LLVM 14, default features) prints for the
  * instruction, text part only. Where LLVM 14 prints <unknown> or drops a
  * field (cpu v4: sdiv/smod, movsx, ldsx, bswap, gotol, st imm; mod, jset,
- * 32-bit fetching atomics) this prints what newer LLVM releases print; callx
- * names the register in dst_reg, where this assembler puts it. */
+ * 32-bit fetching atomics) this prints the pseudo-C that newer LLVM and GNU
+ * binutils print (r1 s/= r2, r1 = (s8)r2, gotol +3, if r1 & 2 goto +1);
+ * callx names the register in dst_reg, where this assembler puts it. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>

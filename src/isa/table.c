@@ -174,11 +174,6 @@ static const struct isa_op *any_row(uint8_t code)
 	return start[code] != start[code + 1] ? &isa_ops[rows_by_code[start[code]]] : NULL;
 }
 
-bool isa_code_known(uint8_t code)
-{
-	return any_row(code) != NULL;
-}
-
 enum { F_DST = 1, F_SRC = 2, F_OFF = 4, F_IMM = 8 };
 
 /* The fields each form uses besides its selecting field. */
@@ -264,7 +259,7 @@ int isa_fields_check(const struct bpf_insn *insn, const struct isa_op **op_out, 
 
 	*op_out = op;
 	if (!op) {
-		if (!isa_code_known(insn->code))
+		if (!any_row(insn->code))
 			isa_log(msg, msg_sz, "unknown opcode %02x", insn->code);
 		else if (insn->code == LDDW)
 			isa_log(msg, msg_sz, "unrecognized bpf_ld_imm64 insn");

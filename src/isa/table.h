@@ -57,10 +57,6 @@ extern const size_t isa_n_ops;
  * selecting field matches. */
 const struct isa_op *isa_lookup(const struct bpf_insn *insn);
 
-/* True if some row has this opcode byte (the opcode is known even if the
- * selecting field is not). */
-bool isa_code_known(uint8_t code);
-
 /* Check the fields of one instruction against its row (stored in *op, NULL
  * if none): opcode known, reserved fields zero, registers in range. Returns 0
  * or -EINVAL with the kernel's wording in msg ("unknown opcode e7", "BPF_ALU

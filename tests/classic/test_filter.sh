@@ -31,8 +31,9 @@ exprs=(
 	"tcp port" "host 300.1.1.1" "vlan 5000"
 )
 
-# Every expression on every capture; -O and the listings on two of them
-# only, to keep the test quick.
+# Every expression on every capture; -O on two of them and the listings on
+# one only, to keep the test quick (test_format checks the printer against
+# libpcap's on every opcode).
 compared=0
 for f in mixed.pcap sll.pcap mixed.pcapng sll2.pcap raw.pcap null.pcap; do
 	opts=("")
@@ -55,7 +56,7 @@ for f in mixed.pcap sll.pcap mixed.pcapng sll2.pcap raw.pcap null.pcap; do
 			[ $orc -eq 0 ] || { fail "$f '$e' $opt: exit $orc: $(cat "$T/ours.err")"; continue; }
 			cmp -s "$T/theirs.pcap" "$T/ours.pcap" || fail "$f '$e' $opt: -w output differs from tcpdump's"
 			compared=$((compared + 1))
-			[ ${#opts[@]} -eq 2 ] || continue
+			[ $f = mixed.pcap ] || continue
 			for d in -d -dd -ddd; do
 				# shellcheck disable=SC2086
 				tcpdump $opt -r "$D/$f" $d "$e" > "$T/theirs.txt" 2> /dev/null
@@ -104,7 +105,8 @@ grep -q "running in the classic BPF interpreter" "$T/err" || fail "-v with --eng
 "$U" filter -v -r $D/mixed.pcap 'ip6 protochain 6' > /dev/null 2> "$T/err"
 grep -q "^uebpf: filter: insn [0-9]*: jump backwards (ja -[0-9]*); running in the cBPF interpreter$" "$T/err" ||
 	fail "-v on a backward jump: $(cat "$T/err")"
-"$U" filter --semantics=kernel -r $D/mixed.pcap -w "$T/kernel.pcap" 'tcp port 80 or udp' || fail "--semantics=kernel"
+"$U" filter --semantics=kernel -r $D/mixed.pcap -w "$T/kernel.pcap" 'tcp port 80 or udp' 2> /dev/null ||
+	fail "--semantics=kernel"
 cmp -s "$T/jit.pcap" "$T/kernel.pcap" || fail "--semantics=kernel selects other packets"
 
 # standard input and output

@@ -289,32 +289,38 @@ static void test_shift_by_register(void **state)
 
 /* ---- jumps ------------------------------------------------------------------- */
 
-/* Is the jump at code[off] rel8? (a rel32 jcc starts 0F 8x, a rel32 jmp E9) */
-static bool is_rel8(const uint8_t *code, uint32_t off)
+/* The code of insn i ends with a jump: is it rel8 (7x or EB, then the
+ * displacement) or rel32 (0F 8x or E9, then four bytes)? */
+static bool ends_in_rel8(const struct uebpf_prog *p, size_t i)
 {
-	return (code[off] & 0xf0) == 0x70 || code[off] == 0xEB;
+	const uint8_t *end = p->jit_code + p->jit_offsets[i + 1];
+	if ((end[-2] & 0xf0) == 0x70 || end[-2] == 0xEB)
+		return true;
+	assert_true((end[-6] == 0x0F && (end[-5] & 0xf0) == 0x80) || end[-5] == 0xE9);
+	return false;
 }
 
-/* insn 1 jumps forward over k instructions of 4 bytes each (add rax, 1). */
+/* insn 6 jumps forward over k instructions of 4 bytes each (add rax, 1) to
+ * a helper call (a jump to a short block would become a copy of it). */
 static void test_forward_jump_boundary(void **state)
 {
 	for (int uncond = 0; uncond < 2; uncond++) {
 		for (int k = 26; k <= 36; k++) {
 			struct bpf_insn prog[64];
 			size_t n = 0;
-			prog[n++] = MOV64_IMM(0, 0);
+			for (int r = 0; r <= 5; r++)
+				prog[n++] = MOV64_IMM(r, 0);
 			prog[n++] = uncond ? I(BPF_JMP | BPF_JA, 0, 0, (int16_t)k, 0) : JMP_IMM(BPF_JEQ, 0, 0, k);
 			for (int a = 0; a < k; a++)
 				prog[n++] = ALU64_IMM(BPF_ADD, 0, 1);
-			prog[n++] = ALU64_IMM(BPF_ADD, 0, 100); /* not exit: a jump to exit becomes one */
+			prog[n++] = I(BPF_JMP | BPF_CALL, 0, 0, 0, 1);
+			prog[n++] = ALU64_IMM(BPF_ADD, 0, 100);
 			prog[n++] = EXIT;
 			struct uebpf_prog *p = jit_load(prog, n, feature_sets[0], 0);
 			uint8_t mem[MEM_LEN] = { 0 };
 			assert_int_equal(run_both(p, mem, MEM_LEN), 100);
-			/* jeq r0, 0 is test rax, rax (3 bytes) and the jump */
-			uint32_t at = p->jit_offsets[1] + (uncond ? 0 : 3);
 			bool fits = 4 * k <= 127;
-			if (is_rel8(p->jit_code, at) != fits)
+			if (ends_in_rel8(p, 6) != fits)
 				fail_msg("jump over %d bytes: %s form", 4 * k, fits ? "rel32" : "rel8");
 			uebpf_prog_free(p);
 		}
@@ -338,9 +344,8 @@ static void test_backward_jump_boundary(void **state)
 		struct uebpf_prog *p = jit_load(prog, n, feature_sets[0], 0);
 		uint8_t mem[MEM_LEN] = { 0 };
 		assert_int_equal(run_both(p, mem, MEM_LEN), 3 * k);
-		uint32_t jcc = p->jit_offsets[n - 2] + 3; /* after test rsi, rsi */
-		int64_t disp = (int64_t)p->jit_offsets[2] - (jcc + 2);
-		if (is_rel8(p->jit_code, jcc) != (disp >= -128))
+		int64_t disp = (int64_t)p->jit_offsets[2] - p->jit_offsets[n - 1]; /* as if rel8 */
+		if (ends_in_rel8(p, n - 2) != (disp >= -128))
 			fail_msg("back edge of %" PRId64 " bytes in the wrong form", disp);
 		uebpf_prog_free(p);
 	}
