@@ -140,4 +140,6 @@ deps:
 clean:
 	rm -rf $(BUILD)
 
+.SECONDARY:
+
 .PHONY: all test test-build fuzz fuzz-build examples demo bench install deps clean

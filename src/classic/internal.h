@@ -38,8 +38,9 @@ bool classic_load(const struct uebpf_classic_pkt *pkt, uint64_t off, uint32_t si
  * ALU_XOR_X), given the current A and X. */
 uint32_t classic_ancillary(const struct uebpf_classic_pkt *pkt, uint32_t ad, uint32_t a, uint32_t x);
 
-/* The cBPF interpreter; the program has passed uebpf_classic_check_loose. */
-uint32_t classic_interp(const struct sock_filter *insns, enum uebpf_classic_semantics sem,
+/* The cBPF interpreter; the program has passed uebpf_classic_check_loose,
+ * and uebpf_classic_check too if kernel_checked. */
+uint32_t classic_interp(const struct sock_filter *insns, enum uebpf_classic_semantics sem, bool kernel_checked,
 			const struct uebpf_classic_pkt *pkt);
 
 #endif

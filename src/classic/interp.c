@@ -3,7 +3,40 @@
  * loads and negative offsets, and where the two differ the semantics the
  * caller chose. Programs have passed uebpf_classic_check_loose, so opcodes,
  * scratch slots and jump targets are valid; backward jumps are counted. */
+#include <string.h>
+
 #include "classic/internal.h"
+
+static inline uint32_t read_be(const uint8_t *p, uint32_t size)
+{
+	if (size == 4)
+		return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+	if (size == 2)
+		return (uint32_t)p[0] << 8 | p[1];
+	return p[0];
+}
+
+/* A load inside the capture is read here; negative offsets and misses go
+ * to classic_load. Returns false when the load fails. */
+static inline bool load(const struct uebpf_classic_pkt *pkt, uint64_t off, uint32_t size, uint32_t *val)
+{
+	if (off + size <= pkt->caplen) {
+		*val = read_be(pkt->data + off, size);
+		return true;
+	}
+	return classic_load(pkt, off, size, val);
+}
+
+/* ld [k] with k in the ancillary range: a known extension, or (as in the
+ * kernel) a negative offset that fails. */
+static bool load_high(const struct uebpf_classic_pkt *pkt, uint32_t k, uint32_t size, uint32_t *a, uint32_t x)
+{
+	if (!classic_is_ancillary(k))
+		return classic_load(pkt, k, size, a);
+	uint32_t ad = k - (uint32_t)SKF_AD_OFF;
+	*a = ad == SKF_AD_ALU_XOR_X ? *a ^ x : classic_ancillary(pkt, ad, *a, x);
+	return true;
+}
 
 static uint32_t shift(uint32_t a, uint32_t by, bool left, enum uebpf_classic_semantics sem)
 {
@@ -15,17 +48,33 @@ static uint32_t shift(uint32_t a, uint32_t by, bool left, enum uebpf_classic_sem
 	return left ? a << by : a >> by;
 }
 
-uint32_t classic_interp(const struct sock_filter *insns, enum uebpf_classic_semantics sem,
+/* ld [k] and ld [x + k] of one size: constant sizes let the compiler
+ * specialise each load. */
+#define LOAD_CASES(SIZE, BYTES)                                                                          \
+	case BPF_LD | SIZE | BPF_ABS:                                                                    \
+		if (k >= (uint32_t)SKF_AD_OFF ? !load_high(pkt, k, BYTES, &a, x) : !load(pkt, k, BYTES, &a)) \
+			return 0;                                                                        \
+		break;                                                                                   \
+	case BPF_LD | SIZE | BPF_IND:                                                                    \
+		/* libpcap checks X + k without wrapping; the kernel adds in 32 bits */                 \
+		if (!load(pkt, sem == UEBPF_CLASSIC_KERNEL ? (uint32_t)(x + k) : (uint64_t)x + k, BYTES, &a)) \
+			return 0;                                                                        \
+		break;
+
+uint32_t classic_interp(const struct sock_filter *insns, enum uebpf_classic_semantics sem, bool kernel_checked,
 			const struct uebpf_classic_pkt *pkt)
 {
 	const struct sock_filter *pc = insns;
-	uint32_t a = 0, x = 0, mem[BPF_MEMWORDS] = { 0 };
+	uint32_t a = 0, x = 0, mem[BPF_MEMWORDS];
 	uint32_t backjumps = 0;
+
+	/* the kernel's rules guarantee a store before every read */
+	if (!kernel_checked)
+		memset(mem, 0, sizeof(mem));
 
 	for (;;) {
 		const struct sock_filter *in = pc++;
 		uint32_t k = in->k;
-		uint64_t off;
 
 		switch (in->code) {
 		case BPF_RET | BPF_K:
@@ -33,30 +82,12 @@ uint32_t classic_interp(const struct sock_filter *insns, enum uebpf_classic_sema
 		case BPF_RET | BPF_A:
 			return a;
 
-		case BPF_LD | BPF_W | BPF_ABS:
-		case BPF_LD | BPF_H | BPF_ABS:
-		case BPF_LD | BPF_B | BPF_ABS:
-			if (classic_is_ancillary(k)) {
-				uint32_t ad = k - (uint32_t)SKF_AD_OFF;
-				a = ad == SKF_AD_ALU_XOR_X ? a ^ x : classic_ancillary(pkt, ad, a, x);
-				break;
-			}
-			off = k;
-			goto load;
-		case BPF_LD | BPF_W | BPF_IND:
-		case BPF_LD | BPF_H | BPF_IND:
-		case BPF_LD | BPF_B | BPF_IND:
-			/* libpcap checks X + k without wrapping; the kernel adds in 32 bits */
-			off = sem == UEBPF_CLASSIC_KERNEL ? (uint32_t)(x + k) : (uint64_t)x + k;
-		load: {
-			uint32_t size = BPF_SIZE(in->code) == BPF_W ? 4 : BPF_SIZE(in->code) == BPF_H ? 2 : 1;
-			if (!classic_load(pkt, off, size, &a))
-				return 0;
-			break;
-		}
+		LOAD_CASES(BPF_W, 4)
+		LOAD_CASES(BPF_H, 2)
+		LOAD_CASES(BPF_B, 1)
 		case BPF_LDX | BPF_B | BPF_MSH: {
 			uint32_t v;
-			if (!classic_load(pkt, k, 1, &v))
+			if (!load(pkt, k, 1, &v))
 				return 0;
 			x = (v & 0xf) << 2;
 			break;

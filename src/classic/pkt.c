@@ -306,10 +306,7 @@ void uebpf_classic_pkt_init(struct uebpf_classic_pkt *pkt, int linktype, const v
 {
 	const uint8_t *d = data;
 
-	memset(pkt, 0, sizeof(*pkt));
-	pkt->data = d;
-	pkt->caplen = caplen;
-	pkt->wirelen = wirelen;
+	*pkt = (struct uebpf_classic_pkt){ .data = d, .caplen = caplen, .wirelen = wirelen };
 	switch (linktype) {
 	case LT_EN10MB:
 		init_ethernet(pkt);

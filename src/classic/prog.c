@@ -13,6 +13,7 @@ struct uebpf_classic_prog {
 	size_t n;
 	enum uebpf_classic_semantics sem;
 	enum uebpf_classic_runner runner;
+	bool kernel_checked;     /* passed uebpf_classic_check, not only the loose rules */
 	struct uebpf_prog *ebpf; /* the translation, unless runner is RUN_CBPF */
 };
 
@@ -91,6 +92,7 @@ int uebpf_classic_load(const struct sock_filter *insns, size_t n, const struct u
 	memcpy(p->insns, insns, n * sizeof(*insns));
 	p->n = n;
 	p->sem = o.semantics;
+	p->kernel_checked = kernel_ok;
 	p->runner = kernel_ok ? o.runner : UEBPF_CLASSIC_RUN_CBPF;
 	if (kernel_ok)
 		classic_log(log, log_sz, "%s", "");
@@ -133,5 +135,5 @@ uint32_t uebpf_classic_run(const struct uebpf_classic_prog *prog, const struct u
 			return 0;
 		return (uint32_t)ret;
 	}
-	return classic_interp(prog->insns, prog->sem, pkt);
+	return classic_interp(prog->insns, prog->sem, prog->kernel_checked, pkt);
 }

@@ -2,10 +2,12 @@
  * interpreter (RFC 9669) to the bit.
  *
  * Registers: every BPF register lives in one x86 register for the whole
- * program: r0 rax (the return register), r1-r5 the first five SysV argument
- * registers (helper calls need no moves), r6-r9 callee-saved registers, r10
- * rbp. r9 and r11 are scratch, r10 holds blinded immediates when hardening
- * (and is scratch otherwise), r12 holds the input memory for ld_abs/ld_ind.
+ * program: r1, r2, r4, r5 in the SysV argument registers they are passed in
+ * to helpers, r6-r9 in callee-saved registers, r10 in rbp, and r0 and r3 in
+ * r9 and r10, so that rax and rdx, which division, wide multiplication and
+ * cmpxchg need, are free scratch registers like r11. That costs a move for
+ * r3 and one for the result around a helper call, and one at the main
+ * program's exit. r12 holds blinded immediates when hardening.
  *
  * Functions: the main program and each bpf-to-bpf subprogram become native
  * functions. A function pushes only the callee-saved registers it writes and
@@ -29,10 +31,9 @@
 
 enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
 
-static const uint8_t reg_of[MAX_BPF_REG] = { RAX, RDI, RSI, RDX, RCX, R8, RBX, R13, R14, R15, RBP };
+static const uint8_t reg_of[MAX_BPF_REG] = { R9, RDI, RSI, R10, RCX, R8, RBX, R13, R14, R15, RBP };
 
-#define AX R10      /* blinded immediates */
-#define PKT_MEM R12 /* input memory, for ld_abs/ld_ind */
+#define AX R12 /* blinded immediates */
 
 /* condition codes (low nibble of jcc/setcc/cmovcc) */
 enum { CC_B = 2, CC_AE = 3, CC_E = 4, CC_NE = 5, CC_BE = 6, CC_A = 7, CC_L = 12, CC_GE = 13, CC_LE = 14, CC_G = 15 };
@@ -61,7 +62,8 @@ enum { EXT_SHL = 4, EXT_SHR = 5, EXT_SAR = 7 };
 struct func {
 	uint32_t start, end;   /* insns [start, end) */
 	uint32_t frame;        /* bytes below rbp (with frame) */
-	uint32_t pkt_len_slot; /* main with ld_abs: rbp offset of the input length */
+	uint32_t pkt_slot;     /* main with ld_abs: rbp - pkt_slot holds the input
+				* memory, 8 bytes above its length */
 	uint16_t saved;        /* callee-saved x86 registers pushed, bit per register */
 	bool has_frame;        /* push rbp; mov rbp, rsp */
 	bool pad;              /* no frame but calls: 8 bytes keep rsp aligned */
@@ -762,10 +764,11 @@ static int analyse(struct jit *j)
 				fn->saved |= BIT(reg_of[r]);
 		uint32_t frame = (depth + 7) & ~7u;
 		if (f == 0 && j->has_ld_pkt) {
-			fn->saved |= BIT(PKT_MEM);
-			frame += 8;
-			fn->pkt_len_slot = frame;
+			frame += 16;
+			fn->pkt_slot = frame;
 		}
+		if (j->harden)
+			fn->saved |= BIT(AX);
 		fn->has_frame = uses_r10 || frame;
 		unsigned pushes = (unsigned)__builtin_popcount(fn->saved);
 		/* at entry rsp is 8 mod 16; calls need it 0 mod 16 */
@@ -833,8 +836,8 @@ static void prologue(struct jit *j, const struct func *fn, bool is_main)
 		alu_ri(j, EXT_SUB, true, RSP, 8);
 	}
 	if (is_main && j->has_ld_pkt) {
-		mov_rr(j, true, PKT_MEM, RDI);
-		op_mem(j, 0, true, 0x89, RSI, RBP, -(int32_t)fn->pkt_len_slot, false);
+		op_mem(j, 0, true, 0x89, RDI, RBP, -(int32_t)fn->pkt_slot, false);
+		op_mem(j, 0, true, 0x89, RSI, RBP, 8 - (int32_t)fn->pkt_slot, false);
 	}
 }
 
@@ -859,14 +862,10 @@ static bool live_after(const struct jit *j, size_t i, int bpf_reg)
 }
 
 /* Division and modulo by a register: x/0 = 0, x%0 = x, and signed
- * INT_MIN/-1 = INT_MIN, INT_MIN%-1 = 0, never letting div trap. */
-static void divmod_reg(struct jit *j, size_t i, bool w, bool is_mod, bool is_signed, int dst, int src)
+ * INT_MIN/-1 = INT_MIN, INT_MIN%-1 = 0, never letting div trap. No BPF
+ * register lives in rax or rdx, which div uses. */
+static void divmod_reg(struct jit *j, bool w, bool is_mod, bool is_signed, int dst, int s)
 {
-	int s = src;
-	if (s == RAX || s == RDX) {
-		mov_rr(j, w, AX, s);
-		s = AX;
-	}
 	alu_rr(j, 0x85, w, s, s);
 	size_t to_zero = fwd8(j, CC_E);
 	size_t to_done1 = 0, to_normal = 0;
@@ -880,14 +879,7 @@ static void divmod_reg(struct jit *j, size_t i, bool w, bool is_mod, bool is_sig
 		to_done1 = fwd8(j, -1);
 		patch8(j, to_normal);
 	}
-	bool save_rax = dst != RAX && live_after(j, i, BPF_REG_0);
-	bool save_rdx = dst != RDX && live_after(j, i, BPF_REG_3);
-	if (save_rax)
-		mov_rr(j, true, R9, RAX);
-	if (save_rdx)
-		mov_rr(j, true, R11, RDX);
-	if (dst != RAX)
-		mov_rr(j, w, RAX, dst);
+	mov_rr(j, w, RAX, dst);
 	if (is_signed) {
 		rex(j, w, 0, 0, 0, false);
 		b1(j, 0x99); /* cdq / cqo */
@@ -895,13 +887,7 @@ static void divmod_reg(struct jit *j, size_t i, bool w, bool is_mod, bool is_sig
 		zero(j, RDX);
 	}
 	grp3(j, is_signed ? 7 : 6, w, s);
-	int result = is_mod ? RDX : RAX;
-	if (dst != result)
-		mov_rr(j, w, dst, result);
-	if (save_rax)
-		mov_rr(j, true, RAX, R9);
-	if (save_rdx)
-		mov_rr(j, true, RDX, R11);
+	mov_rr(j, w, dst, is_mod ? RDX : RAX);
 	/* by zero: the quotient is 0, the remainder the dividend */
 	if (is_mod && w) {
 		patch8(j, to_zero);
@@ -993,7 +979,7 @@ static void divmod_finish(struct jit *j, bool w, bool is_mod, int dst, int q, in
 	}
 }
 
-static void udiv_const(struct jit *j, size_t i, bool w, bool is_mod, int dst, uint64_t d, int32_t imm)
+static void udiv_const(struct jit *j, bool w, bool is_mod, int dst, uint64_t d, int32_t imm)
 {
 	if (d == 0 || d == 1) {
 		if (d == 0 ? !is_mod : is_mod)
@@ -1013,67 +999,62 @@ static void udiv_const(struct jit *j, size_t i, bool w, bool is_mod, int dst, ui
 		/* the quotient is 0 or 1 */
 		mov_r64_simm(j, R11, imm);
 		if (is_mod) {
-			mov_rr(j, true, R10, dst);
-			alu_rr(j, 0x29, true, R10, R11);
-			op_rr(j, 0, true, 0x0F40 | CC_AE, dst, R10, false); /* cmovae */
+			mov_rr(j, true, RAX, dst);
+			alu_rr(j, 0x29, true, RAX, R11);
+			op_rr(j, 0, true, 0x0F40 | CC_AE, dst, RAX, false); /* cmovae */
 		} else {
-			zero(j, R10);
+			zero(j, RAX);
 			alu_rr(j, 0x39, true, dst, R11);
-			op_rr(j, 0, false, 0x0F90 | CC_AE, 0, R10, false); /* setae r10b */
-			mov_rr(j, true, dst, R10);
+			op_rr(j, 0, false, 0x0F90 | CC_AE, 0, RAX, false); /* setae al */
+			mov_rr(j, true, dst, RAX);
 		}
 		return;
 	}
 	struct umagic mg = umagic(d, w ? 64 : 32);
+	int q;
 	if (!w) {
-		mov_rr(j, false, R11, dst); /* x, zero-extended */
-		int q = R11;
+		mov_rr(j, false, RAX, dst); /* x, zero-extended */
 		if (!mg.add) {
 			if (mg.m < 0x80000000u) {
-				imul_ri(j, true, R11, R11, (int32_t)mg.m);
+				imul_ri(j, true, RAX, RAX, (int32_t)mg.m);
 			} else {
-				mov_r32_imm(j, R10, (uint32_t)mg.m);
-				op_rr(j, 0, true, 0x0FAF, R11, R10, false);
+				mov_r32_imm(j, RDX, (uint32_t)mg.m);
+				op_rr(j, 0, true, 0x0FAF, RAX, RDX, false);
 			}
-			shift_ri(j, EXT_SHR, true, R11, (uint8_t)mg.shift);
+			shift_ri(j, EXT_SHR, true, RAX, (uint8_t)mg.shift);
+			q = RAX;
 		} else {
-			load_imm(j, R10, mg.m);
-			op_rr(j, 0, true, 0x0FAF, R10, R11, false);
-			shift_ri(j, EXT_SHR, true, R10, 32);
-			alu_rr(j, 0x01, true, R10, R11);
-			shift_ri(j, EXT_SHR, true, R10, (uint8_t)mg.shift);
-			q = R10;
+			load_imm(j, RDX, mg.m);
+			op_rr(j, 0, true, 0x0FAF, RDX, RAX, false);
+			shift_ri(j, EXT_SHR, true, RDX, 32);
+			alu_rr(j, 0x01, true, RDX, RAX);
+			shift_ri(j, EXT_SHR, true, RDX, (uint8_t)mg.shift);
+			q = RDX;
 		}
 		divmod_finish(j, false, is_mod, dst, q, (int32_t)d);
 		return;
 	}
 	/* 64 bits: the high half of a 128-bit product, from mulx */
-	bool save_rdx = dst != RDX && live_after(j, i, BPF_REG_3);
-	if (save_rdx)
-		mov_rr(j, true, R9, RDX);
-	if (dst != RDX)
-		mov_rr(j, true, RDX, dst);
+	mov_rr(j, true, RDX, dst);
 	load_imm(j, R11, mg.m);
-	mulx(j, R11, R10, R11);
-	int q = R11;
+	mulx(j, R11, RAX, R11);
 	if (!mg.add) {
 		if (mg.shift > 64)
 			shift_ri(j, EXT_SHR, true, R11, (uint8_t)(mg.shift - 64));
+		q = R11;
 	} else {
-		mov_rr(j, true, R10, RDX);
-		alu_rr(j, 0x29, true, R10, R11);
-		shift_ri(j, EXT_SHR, true, R10, 1);
-		alu_rr(j, 0x01, true, R10, R11);
+		mov_rr(j, true, RAX, RDX);
+		alu_rr(j, 0x29, true, RAX, R11);
+		shift_ri(j, EXT_SHR, true, RAX, 1);
+		alu_rr(j, 0x01, true, RAX, R11);
 		if (mg.shift > 1)
-			shift_ri(j, EXT_SHR, true, R10, (uint8_t)(mg.shift - 1));
-		q = R10;
+			shift_ri(j, EXT_SHR, true, RAX, (uint8_t)(mg.shift - 1));
+		q = RAX;
 	}
-	if (save_rdx)
-		mov_rr(j, true, RDX, R9);
 	divmod_finish(j, true, is_mod, dst, q, (int32_t)d);
 }
 
-static void sdiv_const(struct jit *j, size_t i, bool w, bool is_mod, int dst, int64_t d)
+static void sdiv_const(struct jit *j, bool w, bool is_mod, int dst, int64_t d)
 {
 	int N = w ? 64 : 32;
 	if (d == 0) {
@@ -1124,20 +1105,14 @@ static void sdiv_const(struct jit *j, size_t i, bool w, bool is_mod, int dst, in
 			if (mg.shift)
 				shift_ri(j, EXT_SAR, false, R11, (uint8_t)mg.shift);
 		}
-		mov_rr(j, false, R9, R11);
-		shift_ri(j, EXT_SHR, false, R9, 31);
-		alu_rr(j, 0x01, false, R11, R9);
+		mov_rr(j, false, RAX, R11);
+		shift_ri(j, EXT_SHR, false, RAX, 31);
+		alu_rr(j, 0x01, false, R11, RAX);
 		divmod_finish(j, false, is_mod, dst, R11, (int32_t)d);
 		return;
 	}
 	/* 64 bits: one-operand imul gives the high half in rdx */
-	bool save_rax = dst != RAX && live_after(j, i, BPF_REG_0);
-	bool save_rdx = dst != RDX && live_after(j, i, BPF_REG_3);
 	mov_rr(j, true, R11, dst);
-	if (save_rax)
-		mov_rr(j, true, R9, RAX);
-	if (save_rdx)
-		mov_rr(j, true, R10, RDX);
 	load_imm(j, RAX, (uint64_t)mg.m);
 	grp3(j, 5, true, R11);
 	if (d > 0 && mg.m < 0)
@@ -1155,10 +1130,6 @@ static void sdiv_const(struct jit *j, size_t i, bool w, bool is_mod, int dst, in
 	} else {
 		mov_rr(j, true, R11, RDX);
 	}
-	if (save_rax)
-		mov_rr(j, true, RAX, R9);
-	if (save_rdx)
-		mov_rr(j, true, RDX, R10);
 	mov_rr(j, true, dst, R11);
 }
 
@@ -1331,16 +1302,16 @@ static int alu(struct jit *j, size_t i)
 	case BPF_MOD: {
 		bool is_mod = op == BPF_MOD, is_signed = in->off == 1;
 		if (!k)
-			divmod_reg(j, i, w, is_mod, is_signed, dst, src);
+			divmod_reg(j, w, is_mod, is_signed, dst, src);
 		else if (is_signed)
-			sdiv_const(j, i, w, is_mod, dst, imm);
+			sdiv_const(j, w, is_mod, dst, imm);
 		else if (w && !(j->features & UEBPF_JIT_X86_BMI2) && (uint64_t)(int64_t)imm >> 63 == 0 &&
 			 imm > 1 && (imm & (imm - 1))) {
-			/* no mulx: the general path, with the divisor in AX */
-			load_imm(j, AX, (uint64_t)(int64_t)imm);
-			divmod_reg(j, i, w, is_mod, false, dst, AX);
+			/* no mulx: the general path, with the divisor in r11 */
+			load_imm(j, R11, (uint64_t)(int64_t)imm);
+			divmod_reg(j, w, is_mod, false, dst, R11);
 		} else {
-			udiv_const(j, i, w, is_mod, dst, w ? (uint64_t)(int64_t)imm : (uint32_t)imm, imm);
+			udiv_const(j, w, is_mod, dst, w ? (uint64_t)(int64_t)imm : (uint32_t)imm, imm);
 		}
 		return 0;
 	}

@@ -517,7 +517,11 @@ static void test_kernel_semantics(void **state)
 		for (int r = 0; r < 3; r++) {
 			struct uebpf_classic_opts o = { .sz = sizeof(o), .semantics = UEBPF_CLASSIC_KERNEL, .runner = r,
 							.flags = UEBPF_CLASSIC_F_FALLBACK };
-			assert_int_equal(uebpf_classic_load(p, n, &o, &progs[r], NULL, 0), 0);
+			char log[256];
+			assert_int_equal(uebpf_classic_load(p, n, &o, &progs[r], log, sizeof(log)), 0);
+			if (uebpf_classic_prog_runner(progs[r]) != (enum uebpf_classic_runner)r &&
+			    !(r == UEBPF_CLASSIC_RUN_JIT && jit_missing))
+				fail_msg("program %zu: the %s fell back: %s", programs, runner_names[r], log);
 		}
 		for (int t = 0; t < 4; t++) {
 			size_t len = 1 + rnd() % sizeof(payload);
