@@ -16,26 +16,31 @@ static inline uint32_t read_be(const uint8_t *p, uint32_t size)
 	return p[0];
 }
 
-/* A load inside the capture is read here; negative offsets and misses go
- * to classic_load. Returns false when the load fails. */
-static inline bool load(const struct uebpf_classic_pkt *pkt, uint64_t off, uint32_t size, uint32_t *val)
+/* A load's value, or LOAD_FAILED; returned rather than stored through a
+ * pointer so that A stays in a register. */
+#define LOAD_FAILED UINT64_MAX
+
+/* Loads inside the capture are read here; negative offsets and misses go
+ * to classic_load. */
+static inline uint64_t load(const struct uebpf_classic_pkt *pkt, uint64_t off, uint32_t size)
 {
-	if (off + size <= pkt->caplen) {
-		*val = read_be(pkt->data + off, size);
-		return true;
-	}
-	return classic_load(pkt, off, size, val);
+	uint32_t v;
+
+	if (off + size <= pkt->caplen)
+		return read_be(pkt->data + off, size);
+	return classic_load(pkt, off, size, &v) ? v : LOAD_FAILED;
 }
 
 /* ld [k] with k in the ancillary range: a known extension, or (as in the
  * kernel) a negative offset that fails. */
-static bool load_high(const struct uebpf_classic_pkt *pkt, uint32_t k, uint32_t size, uint32_t *a, uint32_t x)
+static uint64_t load_high(const struct uebpf_classic_pkt *pkt, uint32_t k, uint32_t size, uint32_t a, uint32_t x)
 {
+	uint32_t v;
+
 	if (!classic_is_ancillary(k))
-		return classic_load(pkt, k, size, a);
+		return classic_load(pkt, k, size, &v) ? v : LOAD_FAILED;
 	uint32_t ad = k - (uint32_t)SKF_AD_OFF;
-	*a = ad == SKF_AD_ALU_XOR_X ? *a ^ x : classic_ancillary(pkt, ad, *a, x);
-	return true;
+	return ad == SKF_AD_ALU_XOR_X ? a ^ x : classic_ancillary(pkt, ad, a, x);
 }
 
 static uint32_t shift(uint32_t a, uint32_t by, bool left, enum uebpf_classic_semantics sem)
@@ -50,16 +55,14 @@ static uint32_t shift(uint32_t a, uint32_t by, bool left, enum uebpf_classic_sem
 
 /* ld [k] and ld [x + k] of one size: constant sizes let the compiler
  * specialise each load. */
-#define LOAD_CASES(SIZE, BYTES)                                                                          \
-	case BPF_LD | SIZE | BPF_ABS:                                                                    \
-		if (k >= (uint32_t)SKF_AD_OFF ? !load_high(pkt, k, BYTES, &a, x) : !load(pkt, k, BYTES, &a)) \
-			return 0;                                                                        \
-		break;                                                                                   \
-	case BPF_LD | SIZE | BPF_IND:                                                                    \
-		/* libpcap checks X + k without wrapping; the kernel adds in 32 bits */                 \
-		if (!load(pkt, sem == UEBPF_CLASSIC_KERNEL ? (uint32_t)(x + k) : (uint64_t)x + k, BYTES, &a)) \
-			return 0;                                                                        \
-		break;
+#define LOAD_CASES(SIZE, BYTES)                                                                      \
+	case BPF_LD | SIZE | BPF_ABS:                                                                \
+		v = k >= (uint32_t)SKF_AD_OFF ? load_high(pkt, k, BYTES, a, x) : load(pkt, k, BYTES);  \
+		goto loaded;                                                                         \
+	case BPF_LD | SIZE | BPF_IND:                                                                \
+		/* libpcap checks X + k without wrapping; the kernel adds in 32 bits */             \
+		v = load(pkt, sem == UEBPF_CLASSIC_KERNEL ? (uint32_t)(x + k) : (uint64_t)x + k, BYTES); \
+		goto loaded;
 
 uint32_t classic_interp(const struct sock_filter *insns, enum uebpf_classic_semantics sem, bool kernel_checked,
 			const struct uebpf_classic_pkt *pkt)
@@ -75,6 +78,7 @@ uint32_t classic_interp(const struct sock_filter *insns, enum uebpf_classic_sema
 	for (;;) {
 		const struct sock_filter *in = pc++;
 		uint32_t k = in->k;
+		uint64_t v;
 
 		switch (in->code) {
 		case BPF_RET | BPF_K:
@@ -85,13 +89,17 @@ uint32_t classic_interp(const struct sock_filter *insns, enum uebpf_classic_sema
 		LOAD_CASES(BPF_W, 4)
 		LOAD_CASES(BPF_H, 2)
 		LOAD_CASES(BPF_B, 1)
-		case BPF_LDX | BPF_B | BPF_MSH: {
-			uint32_t v;
-			if (!load(pkt, k, 1, &v))
+		loaded:
+			if (v == LOAD_FAILED)
 				return 0;
-			x = (v & 0xf) << 2;
+			a = (uint32_t)v;
 			break;
-		}
+		case BPF_LDX | BPF_B | BPF_MSH:
+			v = load(pkt, k, 1);
+			if (v == LOAD_FAILED)
+				return 0;
+			x = ((uint32_t)v & 0xf) << 2;
+			break;
 		case BPF_LD | BPF_W | BPF_LEN:
 			a = pkt->wirelen;
 			break;

@@ -12,7 +12,21 @@
  * Functions: the main program and each bpf-to-bpf subprogram become native
  * functions. A function pushes only the callee-saved registers it writes and
  * reserves only the stack its r10-relative accesses reach (512 bytes when r10
- * escapes into another register), so a callee's r10 is its own frame.
+ * escapes into another register), so a callee's r10 is its own frame. Short
+ * straight-line subprograms are inlined instead.
+ *
+ * Beyond one x86 instruction or two per BPF one (immediate and 32-bit forms,
+ * fused compare-and-branch, zero-extension only where x86 does not do it):
+ * division and modulo by constants become multiplications and shifts, and
+ * by a register known nonzero lose their check; jumps are threaded through
+ * unconditional jumps, an unconditional jump to a short block ending in a
+ * conditional one (a loop latch) becomes a copy of it, and "if c goto L;
+ * goto M; L:" one inverted jump; loop heads are placed so small loops fit a
+ * fetch window; "rA = rB; rA += rC" goes into the address of the load or
+ * store through rA that follows; the most used stack slots of a function
+ * live in registers its code leaves free; "== 0" tests reuse the flags of
+ * the arithmetic before. Everything is decided from the BPF code before
+ * emission, so every pass emits the same instructions.
  *
  * Emission runs in passes over the whole program. A jump takes the rel8 form
  * until its displacement does not fit, then rel32 for good; a forward target
@@ -49,7 +63,11 @@ enum { EXT_SHL = 4, EXT_SHR = 5, EXT_SAR = 7 };
 #define CALLX_SLOTS (UEBPF_MAX_HELPERS + 1) /* the last slot: unknown helper */
 
 #define MAX_DUP_INSNS 6 /* longest block a jump is replaced by a copy of */
-#define ALIGN_FALL_PAD 6 /* most nop bytes run to align a loop head */
+#define MAX_SLOT_REGS 4 /* stack slots a function may keep in registers */
+#define MAX_INLINE_INSNS 24 /* longest subprogram inlined, with what it inlines */
+#define INLINE_BUDGET 4096  /* instructions inlined beyond the program's size */
+#define ALIGN_FALL_PAD 15 /* most nop bytes run to align a loop head */
+#define FETCH_WINDOW 32   /* bytes the uop cache delivers per cycle */
 
 /* per-insn flags */
 #define F_TARGET 1      /* some jump lands here */
@@ -61,16 +79,29 @@ enum { EXT_SHL = 4, EXT_SHR = 5, EXT_SAR = 7 };
 
 struct func {
 	uint32_t start, end;   /* insns [start, end) */
-	uint32_t frame;        /* bytes below rbp (with frame) */
+	uint32_t frame;        /* bytes of stack below rbp (with frame) */
 	uint32_t pkt_slot;     /* main with ld_abs: rbp - pkt_slot holds the input
 				* memory, 8 bytes above its length */
 	uint16_t saved;        /* callee-saved x86 registers pushed, bit per register */
 	bool has_frame;        /* push rbp; mov rbp, rsp */
 	bool pad;              /* no frame but calls: 8 bytes keep rsp aligned */
+	bool calls;
+	bool r10_escapes;      /* r10 is used other than as a load/store base */
+	/* 8-byte stack slots kept in registers instead: r10 offset, register */
+	int16_t slot_off[MAX_SLOT_REGS];
+	uint8_t slot_reg[MAX_SLOT_REGS];
+	uint8_t n_slots;
+	/* calls to it emit its body in place, its r6-r9 (bit r - 6 of
+	 * renamed) in these scratch registers instead */
+	bool inline_ok;
+	uint8_t renamed;
+	uint8_t rename[4];
+	uint32_t inlined_size;  /* instructions its body emits, callees included */
 };
 
 struct jit {
 	struct uebpf_prog *prog;
+	uint8_t reg[MAX_BPF_REG]; /* BPF -> x86 register, reg_of but while inlining */
 	const struct bpf_insn *insns;
 	size_t n;
 	unsigned features;
@@ -97,9 +128,17 @@ struct jit {
 	uint16_t *live_out;    /* BPF registers live after each insn */
 	uint8_t *flags;        /* F_* per insn */
 	uint32_t *dup;         /* ja: 1 + the insn ending the block it copies, or 0 */
+	uint32_t *loop_end;    /* loop head: 1 + its last back edge's insn */
+	uint32_t *fold_from;   /* load/store: 1 + the insn forming its address */
+	uint8_t *fold_skip;    /* that insn: it and the next emit nothing */
+	uint8_t *inline_at;    /* bpf-to-bpf call: inline the callee here */
+	bool align_fixed;      /* loop alignment stops looking at loop sizes */
 	bool has_ld_pkt, has_callx;
 	bool fell;             /* the code emitted last can fall through */
+	uint16_t nonzero;      /* BPF registers whose low 32 bits are known nonzero */
 	int zf_reg;            /* x86 register the zero flag describes now, or -1 */
+	size_t cmp_start;      /* where the compare for the next jump starts */
+	bool cmp_pending;      /* ... when there is one */
 	bool zf_32;            /* ... its low 32 bits (the high ones are zero) */
 
 	char *log;
@@ -205,16 +244,6 @@ static void op_mem(struct jit *j, uint8_t pfx, bool w, uint32_t op, int reg, int
 	rex(j, w, reg, 0, base, force);
 	opcode(j, op);
 	mem_sib(j, reg, base, -1, 0, disp);
-}
-
-/* [pfx] op reg, [base + index + disp] */
-static void op_mem_idx(struct jit *j, uint8_t pfx, bool w, uint32_t op, int reg, int base, int index, int32_t disp)
-{
-	if (pfx)
-		b1(j, pfx);
-	rex(j, w, reg, index, base, false);
-	opcode(j, op);
-	mem_sib(j, reg, base, index, 0, disp);
 }
 
 /* op dst, src with op one of add 01, or 09, and 21, sub 29, xor 31, cmp 39, test 85, mov 89 */
@@ -393,34 +422,80 @@ static int64_t label_pos(const struct jit *j, size_t l, bool *known)
 	return j->lab[(j->pass - 1) & 1][l];
 }
 
-/* Jump (cc < 0: unconditional) to a label, rel8 while it fits. */
+static void nops(struct jit *j, size_t count)
+{
+	static const uint8_t nop[][9] = {
+		{ 0x90 },
+		{ 0x66, 0x90 },
+		{ 0x0F, 0x1F, 0x00 },
+		{ 0x0F, 0x1F, 0x40, 0x00 },
+		{ 0x0F, 0x1F, 0x44, 0x00, 0x00 },
+		{ 0x66, 0x0F, 0x1F, 0x44, 0x00, 0x00 },
+		{ 0x0F, 0x1F, 0x80, 0x00, 0x00, 0x00, 0x00 },
+		{ 0x0F, 0x1F, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00 },
+		{ 0x66, 0x0F, 0x1F, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00 },
+	};
+	while (count) {
+		size_t k = count > 9 ? 9 : count;
+		memcpy(j->buf + j->len, nop[k - 1], k);
+		j->len += k;
+		count -= k;
+	}
+}
+
+/* Bytes to put before [start, end) so that it neither crosses nor ends at a
+ * 32-byte boundary: on CPUs with the JCC erratum fix, a jump that does is
+ * not served from the uop cache. */
+static size_t jcc_erratum_pad(size_t start, size_t end)
+{
+	if (start / FETCH_WINDOW == (end - 1) / FETCH_WINDOW && end % FETCH_WINDOW)
+		return 0;
+	return FETCH_WINDOW - start % FETCH_WINDOW;
+}
+
+/* Jump (cc < 0: unconditional) to a label, rel8 while it fits. A compare
+ * emitted just before (from cmp_start) moves along with any padding, since
+ * the two execute as one. */
 static void jump(struct jit *j, int cc, size_t l)
 {
 	bool known;
 	int64_t target = label_pos(j, l, &known);
 	bool *is_long = &j->jlong[j->n_jumps++];
+	size_t start = j->cmp_pending ? j->cmp_start : j->len, pad;
+	int64_t end;
 
+	j->cmp_pending = false;
 	if (cc < 0)
 		j->fell = false;
-	if (!*is_long) {
-		int64_t disp = known ? target - (int64_t)(j->len + 2) : 0;
-		if (is_s8(disp)) {
-			b1(j, cc < 0 ? 0xEB : 0x70 | cc);
-			b1(j, (uint8_t)disp);
-			return;
-		}
+	for (;;) {
+		size_t size = !*is_long ? 2 : cc < 0 ? 5 : 6;
+		pad = jcc_erratum_pad(start, j->len + size);
+		end = (int64_t)(j->len + pad + size);
+		if (*is_long || !known || is_s8(target - end))
+			break;
 		*is_long = true;
 		j->widened = true;
 	}
-	int size = cc < 0 ? 5 : 6;
-	int64_t disp = target - (int64_t)(j->len + size);
-	if (cc < 0) {
-		b1(j, 0xE9);
-	} else {
-		b1(j, 0x0F);
-		b1(j, 0x80 | cc);
+	if (pad) {
+		memmove(j->buf + start + pad, j->buf + start, j->len - start);
+		size_t after = j->len;
+		j->len = start;
+		nops(j, pad);
+		j->len = after + pad;
 	}
-	b4(j, (uint32_t)(int32_t)disp);
+	int64_t disp = known ? target - end : 0;
+	if (!*is_long) {
+		b1(j, cc < 0 ? 0xEB : 0x70 | cc);
+		b1(j, (uint8_t)disp);
+	} else {
+		if (cc < 0) {
+			b1(j, 0xE9);
+		} else {
+			b1(j, 0x0F);
+			b1(j, 0x80 | cc);
+		}
+		b4(j, (uint32_t)(int32_t)disp);
+	}
 }
 
 /* call rel32 to a label */
@@ -608,7 +683,12 @@ static void note_jump(struct jit *j, size_t src, size_t t)
 	t = thread(j, t);
 	if (is_exit(&j->insns[t]))
 		return; /* becomes an epilogue when unconditional; a target otherwise */
-	j->flags[t] |= F_TARGET | (t <= src ? F_BACK_TARGET : 0);
+	j->flags[t] |= F_TARGET;
+	if (t <= src) {
+		j->flags[t] |= F_BACK_TARGET;
+		if (src + 1 > j->loop_end[t])
+			j->loop_end[t] = (uint32_t)src + 1;
+	}
 }
 
 /* "if cond goto i+2; i+1: goto M" folds into "if !cond goto M" unless
@@ -770,17 +850,219 @@ static int analyse(struct jit *j)
 		if (j->harden)
 			fn->saved |= BIT(AX);
 		fn->has_frame = uses_r10 || frame;
-		unsigned pushes = (unsigned)__builtin_popcount(fn->saved);
-		/* at entry rsp is 8 mod 16; calls need it 0 mod 16 */
-		if (fn->has_frame) {
-			if ((8 + 8 * pushes + 8 + frame) % 16)
-				frame += 8;
-			fn->frame = frame;
-		} else {
-			fn->pad = calls && (8 + 8 * pushes) % 16;
-		}
+		fn->frame = frame;
+		fn->calls = calls;
+		fn->r10_escapes = escapes;
 	}
 	return 0;
+}
+
+/* Frame padding, once the pushed registers are known: at entry rsp is 8
+ * mod 16 and calls need it 0 mod 16. */
+static void align_frames(struct jit *j)
+{
+	for (size_t f = 0; f < j->n_funcs; f++) {
+		struct func *fn = &j->funcs[f];
+		unsigned pushes = (unsigned)__builtin_popcount(fn->saved);
+		if (fn->has_frame)
+			fn->frame += (8 + 8 * pushes + 8 + fn->frame) % 16;
+		else
+			fn->pad = fn->calls && (8 + 8 * pushes) % 16;
+	}
+}
+
+/* Scratch registers the code of an instruction may clobber (besides those
+ * of calls, which clobber every caller-saved one). */
+static uint16_t scratch_of(const struct jit *j, const struct bpf_insn *in)
+{
+	uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
+	const uint16_t all = BIT(RAX) | BIT(RDX) | BIT(R11);
+	if (cls == BPF_ALU || cls == BPF_ALU64) {
+		if (op == BPF_DIV || op == BPF_MOD)
+			return all;
+		if ((op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH) && !(j->features & UEBPF_JIT_X86_BMI2))
+			return BIT(R11);
+		return 0;
+	}
+	if (cls == BPF_LD && !is_lddw(in))
+		return BIT(RAX) | BIT(R11);
+	if (cls == BPF_STX && BPF_MODE(in->code) == BPF_ATOMIC)
+		return BIT(RAX) | BIT(R11);
+	return 0;
+}
+
+/* Each r10-based access (offset, size) of a function, and whether r10 is
+ * its base at insn in. */
+static bool stack_access(const struct bpf_insn *in, int16_t *off, int *size, bool *plain)
+{
+	uint8_t cls = BPF_CLASS(in->code);
+	if ((cls != BPF_LDX && cls != BPF_ST && cls != BPF_STX) || (cls == BPF_LDX ? in->src_reg : in->dst_reg) != BPF_REG_10)
+		return false;
+	static const int sizes[] = { [BPF_W >> 3] = 4, [BPF_H >> 3] = 2, [BPF_B >> 3] = 1, [BPF_DW >> 3] = 8 };
+	*off = in->off;
+	*size = sizes[BPF_SIZE(in->code) >> 3];
+	*plain = BPF_MODE(in->code) == BPF_MEM && *size == 8;
+	return true;
+}
+
+/* Keep the most used 8-byte stack slots of a function in registers its code
+ * leaves free, when r10 does not escape (so nothing else can reach them)
+ * and every access to such a slot is a plain 8-byte load or store of it. */
+static int plan_slots(struct jit *j)
+{
+	static const uint8_t candidates[] = { R11, RAX, RDX, R12 };
+	for (size_t f = 0; f < j->n_funcs; f++) {
+		struct func *fn = &j->funcs[f];
+		if (fn->r10_escapes)
+			continue;
+		uint16_t busy = j->harden ? BIT(AX) : 0;
+		if (fn->calls)
+			busy |= BIT(RAX) | BIT(RDX) | BIT(R11);
+		uint32_t depth = 0;
+		for (size_t i = fn->start; i < fn->end; i += uebpf_insn_slots(&j->insns[i])) {
+			busy |= scratch_of(j, &j->insns[i]);
+			if (stack_depth(&j->insns[i]) > depth)
+				depth = stack_depth(&j->insns[i]);
+		}
+		size_t n_free = 0;
+		for (size_t k = 0; k < sizeof(candidates); k++)
+			n_free += !(busy & BIT(candidates[k]));
+		size_t n_slots = (depth + 7) / 8;
+		if (!n_free || !n_slots)
+			continue;
+		/* weight: uses, times 8 per enclosing loop; -1: not promotable */
+		int64_t *weight = calloc(n_slots, sizeof(*weight));
+		uint8_t *nest = calloc(fn->end - fn->start + 1, 1);
+		if (!weight || !nest) {
+			free(weight);
+			free(nest);
+			return -ENOMEM;
+		}
+		for (size_t t = fn->start; t < fn->end; t++)
+			if (j->flags[t] & F_BACK_TARGET)
+				for (size_t k = t; k < j->loop_end[t] && k < fn->end; k++)
+					nest[k - fn->start] += nest[k - fn->start] < 3;
+		for (size_t i = fn->start; i < fn->end; i += uebpf_insn_slots(&j->insns[i])) {
+			int16_t off;
+			int size;
+			bool plain;
+			if (!stack_access(&j->insns[i], &off, &size, &plain) || off >= 0)
+				continue;
+			for (int64_t b = off; b < off + size && b < 0; b++) {
+				size_t slot = (size_t)(-b - 1) / 8;
+				if (!plain || off % 8)
+					weight[slot] = -1;
+				else if (weight[slot] >= 0)
+					weight[slot] += (int64_t)1 << (3 * nest[i - fn->start]);
+			}
+		}
+		for (size_t k = 0; k < sizeof(candidates) && fn->n_slots < MAX_SLOT_REGS; k++) {
+			if (busy & BIT(candidates[k]))
+				continue;
+			size_t best = n_slots;
+			for (size_t slot = 0; slot < n_slots; slot++)
+				if (weight[slot] > 0 && (best == n_slots || weight[slot] > weight[best]))
+					best = slot;
+			if (best == n_slots)
+				break;
+			weight[best] = -1;
+			fn->slot_off[fn->n_slots] = (int16_t)(-8 * (int)(best + 1));
+			fn->slot_reg[fn->n_slots++] = candidates[k];
+			if (candidates[k] == R12)
+				fn->saved |= BIT(R12);
+		}
+		free(weight);
+		free(nest);
+	}
+	return 0;
+}
+
+/* The register that holds the stack slot insn k accesses, or -1. */
+static int slot_reg(const struct jit *j, size_t k)
+{
+	const struct func *fn = &j->funcs[j->func_of[k]];
+	int16_t off;
+	int size;
+	bool plain;
+	if (!fn->n_slots || !stack_access(&j->insns[k], &off, &size, &plain))
+		return -1;
+	for (size_t s = 0; s < fn->n_slots; s++)
+		if (fn->slot_off[s] == off)
+			return fn->slot_reg[s];
+	return -1;
+}
+
+/* A subprogram is inlined at its call sites when it is short and straight
+ * (no jumps, one exit at its end), does not touch the stack, calls only
+ * such subprograms that leave r6-r9 alone, and its own r6-r9 (written before
+ * read) fit in scratch registers its code does not need. Leaves first. */
+static void plan_inline(struct jit *j)
+{
+	static const uint8_t scratch[] = { R11, RAX, RDX };
+	for (int leaves = 1; leaves >= 0; leaves--) {
+		for (size_t f = 1; f < j->n_funcs; f++) {
+			struct func *fn = &j->funcs[f];
+			uint16_t written = 0, busy = 0;
+			uint32_t size = 0;
+			bool ok = true;
+			for (size_t i = fn->start; ok && i < fn->end; i += uebpf_insn_slots(&j->insns[i])) {
+				const struct bpf_insn *in = &j->insns[i];
+				uint8_t cls = BPF_CLASS(in->code);
+				uint16_t use, def;
+				use_def(in, false, &use, &def);
+				size += is_exit(in) ? 0 : 1;
+				if (is_local_call(in)) {
+					const struct func *g = &j->funcs[j->func_of[i + 1 + (size_t)(int64_t)in->imm]];
+					ok = !leaves && g->inline_ok && !g->renamed;
+					size += g->inlined_size - 1;
+					for (size_t k = g->start; ok && k < g->end; k += uebpf_insn_slots(&j->insns[k]))
+						busy |= scratch_of(j, &j->insns[k]);
+				} else if (use & (BIT(BPF_REG_10) | (0x3c0 & ~written))) {
+					ok = false; /* stack, or r6-r9 of the caller */
+				} else if (is_exit(in)) {
+					ok = i == fn->end - 1;
+				} else if (cls == BPF_JMP || cls == BPF_JMP32 || (cls == BPF_LD && !is_lddw(in))) {
+					ok = false;
+				}
+				busy |= scratch_of(j, in);
+				written |= def;
+			}
+			if (!ok || fn->inline_ok || size > MAX_INLINE_INSNS)
+				continue;
+			size_t next = 0;
+			for (int r = BPF_REG_6; ok && r <= BPF_REG_9; r++) {
+				if (!(written & BIT(r)))
+					continue;
+				while (next < sizeof(scratch) && (busy & BIT(scratch[next])))
+					next++;
+				if (next == sizeof(scratch)) {
+					ok = false;
+				} else {
+					fn->renamed |= (uint8_t)(1u << (r - BPF_REG_6));
+					fn->rename[r - BPF_REG_6] = scratch[next++];
+				}
+			}
+			fn->inline_ok = ok;
+			fn->inlined_size = size;
+		}
+	}
+	/* Calls inside inlinable functions are always inlined (their renamed
+	 * registers would not survive a real call); others while the budget
+	 * lasts, so that the code grows at most so much. */
+	size_t budget = j->n + INLINE_BUDGET;
+	for (size_t i = 0; i < j->n; i += uebpf_insn_slots(&j->insns[i])) {
+		if (!is_local_call(&j->insns[i]))
+			continue;
+		const struct func *g = &j->funcs[j->func_of[i + 1 + (size_t)(int64_t)j->insns[i].imm]];
+		if (!g->inline_ok)
+			continue;
+		if (j->funcs[j->func_of[i]].inline_ok) {
+			j->inline_at[i] = 1;
+		} else if (g->inlined_size <= budget) {
+			j->inline_at[i] = 1;
+			budget -= g->inlined_size;
+		}
+	}
 }
 
 /* ---- hardening ----------------------------------------------------------- */
@@ -822,19 +1104,22 @@ static void pop(struct jit *j, int r)
 	b1(j, 0x58 + (r & 7));
 }
 
+/* The frame: rbp first, so that [rbp + 8] is the return address for
+ * frame-pointer unwinders; the BPF stack below it; the saved registers
+ * below that. Frameless functions keep rsp aligned for calls with pad. */
 static void prologue(struct jit *j, const struct func *fn, bool is_main)
 {
-	for (size_t k = 0; k < sizeof(push_order); k++)
-		if (fn->saved & BIT(push_order[k]))
-			push(j, push_order[k]);
 	if (fn->has_frame) {
 		push(j, RBP);
 		mov_rr(j, true, RBP, RSP);
 		if (fn->frame)
 			alu_ri(j, EXT_SUB, true, RSP, (int32_t)fn->frame);
-	} else if (fn->pad) {
-		alu_ri(j, EXT_SUB, true, RSP, 8);
 	}
+	for (size_t k = 0; k < sizeof(push_order); k++)
+		if (fn->saved & BIT(push_order[k]))
+			push(j, push_order[k]);
+	if (!fn->has_frame && fn->pad)
+		alu_ri(j, EXT_SUB, true, RSP, 8);
 	if (is_main && j->has_ld_pkt) {
 		op_mem(j, 0, true, 0x89, RDI, RBP, -(int32_t)fn->pkt_slot, false);
 		op_mem(j, 0, true, 0x89, RSI, RBP, 8 - (int32_t)fn->pkt_slot, false);
@@ -843,13 +1128,13 @@ static void prologue(struct jit *j, const struct func *fn, bool is_main)
 
 static void epilogue(struct jit *j, const struct func *fn)
 {
-	if (fn->has_frame)
-		b1(j, 0xC9); /* leave */
-	else if (fn->pad)
+	if (!fn->has_frame && fn->pad)
 		alu_ri(j, EXT_ADD, true, RSP, 8);
 	for (size_t k = sizeof(push_order); k-- > 0;)
 		if (fn->saved & BIT(push_order[k]))
 			pop(j, push_order[k]);
+	if (fn->has_frame)
+		b1(j, 0xC9); /* leave */
 	b1(j, 0xC3);
 	j->fell = false;
 }
@@ -864,11 +1149,13 @@ static bool live_after(const struct jit *j, size_t i, int bpf_reg)
 /* Division and modulo by a register: x/0 = 0, x%0 = x, and signed
  * INT_MIN/-1 = INT_MIN, INT_MIN%-1 = 0, never letting div trap. No BPF
  * register lives in rax or rdx, which div uses. */
-static void divmod_reg(struct jit *j, bool w, bool is_mod, bool is_signed, int dst, int s)
+static void divmod_reg(struct jit *j, bool w, bool is_mod, bool is_signed, int dst, int s, bool nonzero)
 {
-	alu_rr(j, 0x85, w, s, s);
-	size_t to_zero = fwd8(j, CC_E);
-	size_t to_done1 = 0, to_normal = 0;
+	size_t to_zero = 0, to_done1 = 0, to_normal = 0;
+	if (!nonzero) {
+		alu_rr(j, 0x85, w, s, s);
+		to_zero = fwd8(j, CC_E);
+	}
 	if (is_signed) {
 		alu_ri(j, EXT_CMP, w, s, -1);
 		to_normal = fwd8(j, CC_NE);
@@ -889,9 +1176,9 @@ static void divmod_reg(struct jit *j, bool w, bool is_mod, bool is_signed, int d
 	grp3(j, is_signed ? 7 : 6, w, s);
 	mov_rr(j, w, dst, is_mod ? RDX : RAX);
 	/* by zero: the quotient is 0, the remainder the dividend */
-	if (is_mod && w) {
+	if (!nonzero && is_mod && w) {
 		patch8(j, to_zero);
-	} else {
+	} else if (!nonzero) {
 		size_t to_done2 = fwd8(j, -1);
 		patch8(j, to_zero);
 		if (is_mod)
@@ -1170,10 +1457,10 @@ static int alu(struct jit *j, size_t i)
 	const struct bpf_insn *in = &j->insns[i];
 	bool w = BPF_CLASS(in->code) == BPF_ALU64;
 	uint8_t op = BPF_OP(in->code);
-	int dst = reg_of[in->dst_reg];
+	int dst = j->reg[in->dst_reg];
 	bool k = BPF_SRC(in->code) == BPF_K;
 	int32_t imm = in->imm;
-	int src = reg_of[in->src_reg];
+	int src = j->reg[in->src_reg];
 
 	if (op == BPF_END) {
 		bool swap = w || BPF_SRC(in->code) == BPF_TO_BE;
@@ -1302,14 +1589,14 @@ static int alu(struct jit *j, size_t i)
 	case BPF_MOD: {
 		bool is_mod = op == BPF_MOD, is_signed = in->off == 1;
 		if (!k)
-			divmod_reg(j, w, is_mod, is_signed, dst, src);
+			divmod_reg(j, w, is_mod, is_signed, dst, src, !j->harden && (j->nonzero & BIT(in->src_reg)));
 		else if (is_signed)
 			sdiv_const(j, w, is_mod, dst, imm);
 		else if (w && !(j->features & UEBPF_JIT_X86_BMI2) && (uint64_t)(int64_t)imm >> 63 == 0 &&
 			 imm > 1 && (imm & (imm - 1))) {
 			/* no mulx: the general path, with the divisor in r11 */
 			load_imm(j, R11, (uint64_t)(int64_t)imm);
-			divmod_reg(j, w, is_mod, false, dst, R11);
+			divmod_reg(j, w, is_mod, false, dst, R11, true);
 		} else {
 			udiv_const(j, w, is_mod, dst, w ? (uint64_t)(int64_t)imm : (uint32_t)imm, imm);
 		}
@@ -1366,7 +1653,7 @@ static int load(struct jit *j, size_t i, struct addr a)
 
 	if (sx && size == BPF_DW)
 		return fail(j, i, -EINVAL, "sign-extending load of 8 bytes");
-	op_addr(j, 0, sx || size == BPF_DW, (sx ? sx_op : zx_op)[size >> 3], reg_of[in->dst_reg], a, false);
+	op_addr(j, 0, sx || size == BPF_DW, (sx ? sx_op : zx_op)[size >> 3], j->reg[in->dst_reg], a, false);
 	return 0;
 }
 
@@ -1391,7 +1678,7 @@ static void store(struct jit *j, size_t i, struct addr a)
 	uint8_t size = BPF_SIZE(in->code);
 
 	if (BPF_CLASS(in->code) == BPF_STX) {
-		store_reg(j, size, a, reg_of[in->src_reg]);
+		store_reg(j, size, a, j->reg[in->src_reg]);
 		return;
 	}
 	if (j->harden) {
@@ -1451,41 +1738,84 @@ static void mem_op(struct jit *j, size_t k, struct addr a)
 		store(j, k, a);
 }
 
-/* Address arithmetic x86 does for free:
- *   rA = rB; rA += rC / imm      -> lea rA, [rB + rC / imm]
- * and when a load or store through rA follows and rA dies there, the add
- * (and the move) go into its memory operand:
- *   rA = rB; rA += rC; *(rA + off)  -> [rB + rC + off]
- *   rA += rC; *(rA + off)           -> [rA + rC + off]
- * Returns the number of instructions consumed, 0 if no pattern applies. */
-static int fold(struct jit *j, size_t i)
+/* "rA = rB; rA += rC" (or "+= imm") at insn i: the address it forms, or
+ * false if insns i, i+1 are not that. */
+static bool lea_pattern(const struct jit *j, size_t i, struct addr *ad)
 {
 	const struct bpf_insn *a = &j->insns[i], *b = a + 1;
-	size_t end = j->funcs[j->func_of[i]].end;
-	if (i + 1 >= end || (j->flags[i + 1] & F_TARGET))
-		return 0;
 	uint8_t cls = BPF_CLASS(a->code);
-	bool w = cls == BPF_ALU64;
 	int A = a->dst_reg;
 
-	if ((cls == BPF_ALU64 || cls == BPF_ALU) && a->code == (cls | BPF_MOV | BPF_X) && a->off == 0 &&
-	    a->src_reg != A && b->dst_reg == A && b->off == 0 &&
-	    (b->code == (cls | BPF_ADD | BPF_X) || (b->code == (cls | BPF_ADD | BPF_K) && !j->harden))) {
-		int B = a->src_reg;
-		bool k = BPF_SRC(b->code) == BPF_K;
-		if (!k && b->src_reg == A)
-			return 0;
-		struct addr ad = { reg_of[B], k ? -1 : reg_of[b->src_reg], k ? b->imm : 0 };
-		if (w && i + 2 < end && folds_into(j, i + 2, A) && is_s32((int64_t)ad.disp + j->insns[i + 2].off)) {
-			ad.disp += j->insns[i + 2].off;
-			mem_op(j, i + 2, ad);
-			return 3;
+	if (i + 1 >= j->funcs[j->func_of[i]].end || (j->flags[i + 1] & F_TARGET))
+		return false;
+	if ((cls != BPF_ALU64 && cls != BPF_ALU) || a->code != (cls | BPF_MOV | BPF_X) || a->off ||
+	    a->src_reg == A || b->dst_reg != A || b->off)
+		return false;
+	if (b->code == (cls | BPF_ADD | BPF_X) && b->src_reg != A)
+		*ad = (struct addr){ j->reg[a->src_reg], j->reg[b->src_reg], 0 };
+	else if (b->code == (cls | BPF_ADD | BPF_K) && !j->harden) /* hardening keeps imm out of code */
+		*ad = (struct addr){ j->reg[a->src_reg], -1, b->imm };
+	else
+		return false;
+	return true;
+}
+
+/* Does the instruction read (if reads) or write BPF register r? */
+static bool touches(const struct bpf_insn *in, int r, bool reads)
+{
+	uint16_t use, def;
+	use_def(in, true, &use, &def);
+	return ((reads ? use : 0) | def) & BIT(r);
+}
+
+/* Address arithmetic x86 does for free. "rA = rB; rA += rC" (or "+= imm")
+ * at insn i becomes the memory operand [rB + rC] (or [rB + imm]) of the
+ * first later load or store through rA in the same block, when nothing in
+ * between touches rA or writes rB or rC, and rA dies there; the two instructions
+ * then emit nothing. Decided before emission: fold_from[k] = 1 + i. */
+static void plan_folds(struct jit *j)
+{
+	for (size_t i = 0; i + 2 < j->n; i++) {
+		struct addr ad;
+		if (!lea_pattern(j, i, &ad) || BPF_CLASS(j->insns[i].code) != BPF_ALU64)
+			continue;
+		int A = j->insns[i].dst_reg, B = j->insns[i].src_reg;
+		int C = BPF_SRC(j->insns[i + 1].code) == BPF_X ? j->insns[i + 1].src_reg : A;
+		size_t end = j->funcs[j->func_of[i]].end;
+		for (size_t k = i + 2; k < end && k < i + 12 && !(j->flags[k] & F_TARGET); k++) {
+			const struct bpf_insn *in = &j->insns[k];
+			if (folds_into(j, k, A) && is_s32((int64_t)ad.disp + in->off)) {
+				j->fold_from[k] = (uint32_t)i + 1;
+				j->fold_skip[i] = 1;
+				i++;
+				break;
+			}
+			if (BPF_CLASS(in->code) == BPF_JMP || BPF_CLASS(in->code) == BPF_JMP32 || is_lddw(in) ||
+			    touches(in, A, true) || touches(in, B, false) || touches(in, C, false))
+				break;
 		}
-		lea(j, w, reg_of[A], ad.base, ad.index, 0, ad.disp);
+	}
+}
+
+/* The rest, decided at emission: "rA = rB; rA += rC" not folded becomes
+ * lea rA, [rB + rC]; and "rA += rC; *(rA + off)" with rA dying there
+ * becomes *(rA + rC + off). Returns the number of instructions consumed,
+ * 0 if no pattern applies. */
+static int fold(struct jit *j, size_t i)
+{
+	struct addr ad;
+	const struct bpf_insn *a = &j->insns[i];
+	int A = a->dst_reg;
+
+	if (j->fold_skip[i])
+		return 2;
+	if (lea_pattern(j, i, &ad)) {
+		lea(j, BPF_CLASS(a->code) == BPF_ALU64, j->reg[A], ad.base, ad.index, 0, ad.disp);
 		return 2;
 	}
-	if (a->code == (BPF_ALU64 | BPF_ADD | BPF_X) && a->src_reg != A && folds_into(j, i + 1, A)) {
-		struct addr ad = { reg_of[A], reg_of[a->src_reg], b->off };
+	if (a->code == (BPF_ALU64 | BPF_ADD | BPF_X) && a->src_reg != A && i + 1 < j->funcs[j->func_of[i]].end &&
+	    !(j->flags[i + 1] & F_TARGET) && !j->fold_from[i + 1] && folds_into(j, i + 1, A)) {
+		ad = (struct addr){ j->reg[A], j->reg[a->src_reg], j->insns[i + 1].off };
 		mem_op(j, i + 1, ad);
 		return 2;
 	}
@@ -1496,7 +1826,7 @@ static int atomic(struct jit *j, size_t i)
 {
 	const struct bpf_insn *in = &j->insns[i];
 	bool w = BPF_SIZE(in->code) == BPF_DW;
-	int base = reg_of[in->dst_reg], src = reg_of[in->src_reg];
+	int base = j->reg[in->dst_reg], src = j->reg[in->src_reg];
 	int32_t disp = in->off;
 	uint8_t op = (uint8_t)(in->imm & ~BPF_FETCH);
 
@@ -1518,49 +1848,28 @@ static int atomic(struct jit *j, size_t i)
 	case BPF_XCHG:
 		op_mem(j, 0, w, 0x87, src, base, disp, false); /* xchg locks by itself */
 		return 0;
-	case BPF_CMPXCHG:
-		if (base == RAX) {
-			lea(j, true, R11, RAX, -1, 0, disp);
-			base = R11;
-			disp = 0;
-		}
+	case BPF_CMPXCHG: {
+		/* r0 is the comparand and receives the old value, zero-extended
+		 * for 32 bits (a successful cmpxchg32 leaves rax alone) */
+		int r0 = j->reg[BPF_REG_0];
+		mov_rr(j, true, RAX, r0);
 		op_mem(j, 0xF0, w, 0x0FB1, src, base, disp, false);
-		if (!w)
-			zext32(j, RAX); /* a successful cmpxchg32 leaves rax's high half */
+		mov_rr(j, w, r0, RAX);
 		return 0;
+	}
 	case BPF_OR | BPF_FETCH:
 	case BPF_AND | BPF_FETCH:
 	case BPF_XOR | BPF_FETCH: {
 		/* no fetching x86 form: a cmpxchg loop through rax */
 		static const uint8_t rr_op[] = { [BPF_OR >> 4] = 0x09, [BPF_AND >> 4] = 0x21, [BPF_XOR >> 4] = 0x31 };
-		int val = src, tmp;
-		bool save_rax = src != RAX && live_after(j, i, BPF_REG_0);
-		if (base == RAX) {
-			lea(j, true, R11, RAX, -1, 0, disp);
-			base = R11;
-			disp = 0;
-		}
-		if (src == RAX) {
-			mov_rr(j, true, R10, RAX);
-			val = R10;
-			tmp = R9;
-		} else {
-			tmp = R10;
-			if (save_rax)
-				mov_rr(j, true, R9, RAX);
-		}
 		op_mem(j, 0, w, 0x8B, RAX, base, disp, false);
 		size_t loop = j->len;
-		mov_rr(j, true, tmp, RAX);
-		alu_rr(j, rr_op[op >> 4], w, tmp, val);
-		op_mem(j, 0xF0, w, 0x0FB1, tmp, base, disp, false);
+		mov_rr(j, true, R11, RAX);
+		alu_rr(j, rr_op[op >> 4], w, R11, src);
+		op_mem(j, 0xF0, w, 0x0FB1, R11, base, disp, false);
 		b1(j, 0x70 | CC_NE);
 		b1(j, (uint8_t)(loop - (j->len + 1)));
-		if (src != RAX) {
-			mov_rr(j, w, src, RAX);
-			if (save_rax)
-				mov_rr(j, true, RAX, R9);
-		}
+		mov_rr(j, w, src, RAX);
 		return 0;
 	}
 	}
@@ -1568,60 +1877,57 @@ static int atomic(struct jit *j, size_t i)
 }
 
 /* Legacy packet loads: big-endian from the input memory at a 32-bit signed
- * offset; out of bounds ends the program with 0. */
+ * offset into r0; out of bounds ends the program with 0. */
 static void ld_pkt(struct jit *j, size_t i)
 {
 	const struct bpf_insn *in = &j->insns[i];
 	int size = BPF_SIZE(in->code) == BPF_B ? 1 : BPF_SIZE(in->code) == BPF_H ? 2 : 4;
-	int32_t len_disp = -(int32_t)j->funcs[0].pkt_len_slot;
+	int32_t mem_disp = -(int32_t)j->funcs[0].pkt_slot, len_disp = mem_disp + 8;
 	bool ind = BPF_MODE(in->code) == BPF_IND;
-	int32_t disp = 0;
-	int index = -1;
+	int r0 = j->reg[BPF_REG_0];
+	struct addr a = { RAX, -1, 0 };
 
 	if (!ind && !j->harden) {
 		if (in->imm < 0) {
 			jump(j, -1, j->abort_label);
 			return;
 		}
-		op_mem(j, 0, true, 0x8B, R11, RBP, len_disp, false);
 		int64_t end = (int64_t)in->imm + size;
+		op_mem(j, 0, true, 0x8B, R11, RBP, len_disp, false);
 		if (is_s32(end)) {
 			alu_ri(j, EXT_CMP, true, R11, (int32_t)end);
 		} else {
-			load_imm(j, R10, (uint64_t)end);
-			alu_rr(j, 0x39, true, R11, R10);
+			load_imm(j, RAX, (uint64_t)end);
+			alu_rr(j, 0x39, true, R11, RAX);
 		}
 		jump(j, CC_B, j->abort_label);
-		disp = in->imm;
+		a.disp = in->imm;
 	} else {
 		if (j->harden) {
 			blind_imm(j, i, false, R11, in->imm);
 			if (ind)
-				alu_rr(j, 0x01, false, R11, reg_of[in->src_reg]);
+				alu_rr(j, 0x01, false, R11, j->reg[in->src_reg]);
 		} else {
-			lea(j, false, R11, reg_of[in->src_reg], -1, 0, in->imm);
+			lea(j, false, R11, j->reg[in->src_reg], -1, 0, in->imm);
 		}
 		op_rr(j, 0, true, 0x63, R11, R11, false); /* negative offsets become huge */
-		op_mem(j, 0, true, 0x8B, R10, RBP, len_disp, false);
-		alu_ri(j, EXT_SUB, true, R10, size);
+		op_mem(j, 0, true, 0x8B, RAX, RBP, len_disp, false);
+		alu_ri(j, EXT_SUB, true, RAX, size);
 		jump(j, CC_B, j->abort_label);
-		alu_rr(j, 0x39, true, R11, R10);
+		alu_rr(j, 0x39, true, R11, RAX);
 		jump(j, CC_A, j->abort_label);
-		index = R11;
+		a.index = R11;
 	}
-	uint32_t op = size == 1 ? 0x0FB6 : size == 2 ? 0x0FB7 : 0x8B;
-	if (index >= 0)
-		op_mem_idx(j, 0, false, op, RAX, PKT_MEM, index, 0);
-	else
-		op_mem(j, 0, false, op, RAX, PKT_MEM, disp, false);
+	op_mem(j, 0, true, 0x8B, RAX, RBP, mem_disp, false);
+	op_addr(j, 0, false, size == 1 ? 0x0FB6 : size == 2 ? 0x0FB7 : 0x8B, r0, a, false);
 	if (size == 2) {
 		b1(j, 0x66);
+		rex(j, false, 0, 0, r0, false);
 		b1(j, 0xC1);
-		modrm(j, 3, 0, RAX);
-		b1(j, 8); /* rol ax, 8 */
+		modrm(j, 3, 0, r0);
+		b1(j, 8); /* rol r0w, 8 */
 	} else if (size == 4) {
-		b1(j, 0x0F);
-		b1(j, 0xC8); /* bswap eax */
+		bswap(j, false, r0);
 	}
 }
 
@@ -1661,13 +1967,15 @@ static void compare(struct jit *j, size_t i, int zf, bool zf_32)
 	const struct bpf_insn *in = &j->insns[i];
 	bool w = BPF_CLASS(in->code) == BPF_JMP;
 	bool jset = BPF_OP(in->code) == BPF_JSET;
-	int dst = reg_of[in->dst_reg], src = reg_of[in->src_reg];
+	int dst = j->reg[in->dst_reg], src = j->reg[in->src_reg];
 	int32_t imm = in->imm;
 	uint8_t op = BPF_OP(in->code);
 
 	if (BPF_SRC(in->code) == BPF_K && imm == 0 && (op == BPF_JEQ || op == BPF_JNE) && zf == dst &&
 	    (zf_32 || w))
 		return;
+	j->cmp_start = j->len;
+	j->cmp_pending = true;
 
 	if (BPF_SRC(in->code) == BPF_K && j->harden) {
 		blind_imm(j, i, w, AX, imm);
@@ -1689,8 +1997,12 @@ static void compare(struct jit *j, size_t i, int zf, bool zf_32)
 	alu_rr(j, jset ? 0x85 : 0x39, w, dst, src);
 }
 
+/* exit: the main program returns r0 in rax; a subprogram leaves it where
+ * its caller keeps r0. */
 static void emit_exit(struct jit *j, size_t i)
 {
+	if (j->func_of[i] == 0)
+		mov_rr(j, true, RAX, j->reg[BPF_REG_0]);
 	epilogue(j, &j->funcs[j->func_of[i]]);
 }
 
@@ -1713,6 +2025,30 @@ static void go_to(struct jit *j, size_t i, size_t t)
 }
 
 static int insn(struct jit *j, size_t i);
+
+/* A call to function f, inlined: its body but the exit, with its r6-r9 in
+ * scratch registers. */
+static int inline_call(struct jit *j, const struct func *fn)
+{
+	uint8_t saved[4];
+	memcpy(saved, &j->reg[BPF_REG_6], sizeof(saved));
+	j->nonzero = 0; /* what it knows is about the caller's registers */
+	for (int r = 0; r < 4; r++)
+		if (fn->renamed & (1u << r))
+			j->reg[BPF_REG_6 + r] = fn->rename[r];
+	int err = 0;
+	for (size_t k = fn->start; k + 1 < fn->end;) {
+		int used = insn(j, k);
+		if (used < 0) {
+			err = used;
+			break;
+		}
+		k += (size_t)used;
+	}
+	memcpy(&j->reg[BPF_REG_6], saved, sizeof(saved));
+	j->nonzero = 0;
+	return err ?: 1;
+}
 
 /* "goto t" as a copy of insns t..c, c a conditional jump or exit. */
 static int copy_block(struct jit *j, size_t i, size_t t, size_t c)
@@ -1755,29 +2091,35 @@ static int jmp(struct jit *j, size_t i, int zf, bool zf_32)
 		if (BPF_SRC(in->code) == BPF_X) {
 			/* helper id in a register: index a table of 512 helpers plus
 			 * one for unknown ids (returns 0) */
-			int id = reg_of[in->dst_reg];
 			bool known;
 			int64_t table = label_pos(j, j->table_label, &known);
+			mov_rr(j, true, RAX, j->reg[in->dst_reg]);
+			alu_ri(j, EXT_CMP, true, RAX, UEBPF_MAX_HELPERS);
+			mov_r32_imm(j, R11, UEBPF_MAX_HELPERS);
+			op_rr(j, 0, true, 0x0F40 | CC_AE, RAX, R11, false); /* cmovae rax, r11 */
 			rex(j, true, R11, 0, 0, false);
 			b1(j, 0x8D);
 			modrm(j, 0, R11, RBP); /* lea r11, [rip + disp32] */
 			b4(j, (uint32_t)(int32_t)(table - (int64_t)(j->len + 4)));
-			mov_rr(j, true, R10, id);
-			alu_ri(j, EXT_CMP, true, R10, UEBPF_MAX_HELPERS);
-			mov_r32_imm(j, R9, UEBPF_MAX_HELPERS);
-			op_rr(j, 0, true, 0x0F40 | CC_AE, R10, R9, false); /* cmovae r10, r9 */
-			rex(j, false, 0, R10, R11, false);
+			mov_rr(j, true, RDX, j->reg[BPF_REG_3]);
+			rex(j, false, 0, RAX, R11, false);
 			b1(j, 0xFF);
-			mem_sib(j, 2, R11, R10, 3, 0); /* call [r11 + r10*8] */
+			mem_sib(j, 2, R11, RAX, 3, 0); /* call [r11 + rax*8] */
+			mov_rr(j, true, j->reg[BPF_REG_0], RAX);
 			return 1;
 		}
 		if (in->src_reg == 0) {
+			mov_rr(j, true, RDX, j->reg[BPF_REG_3]);
 			movabs(j, RAX, (uint64_t)(uintptr_t)j->prog->helpers[in->imm]);
 			op_rr(j, 0, false, 0xFF, 2, RAX, false); /* call rax */
+			mov_rr(j, true, j->reg[BPF_REG_0], RAX);
 			return 1;
 		}
 		if (in->src_reg == BPF_PSEUDO_CALL) {
-			call_label(j, i + 1 + (size_t)(int64_t)in->imm);
+			size_t t = i + 1 + (size_t)(int64_t)in->imm;
+			if (j->inline_at[i])
+				return inline_call(j, &j->funcs[j->func_of[t]]);
+			call_label(j, t);
 			return 1;
 		}
 		return fail(j, i, -EINVAL, "calls to kernel functions are not supported");
@@ -1826,14 +2168,62 @@ static int grow(struct jit *j)
 	return 0;
 }
 
+/* The memory operand of load or store k, with a planned fold. */
+static struct addr mem_addr(const struct jit *j, size_t k)
+{
+	const struct bpf_insn *in = &j->insns[k];
+	struct addr ad;
+	if (j->fold_from[k] && lea_pattern(j, j->fold_from[k] - 1, &ad)) {
+		ad.disp += in->off;
+		return ad;
+	}
+	return addr_of(j->reg[BPF_CLASS(in->code) == BPF_LDX ? in->src_reg : in->dst_reg], in->off);
+}
+
 /* Emit the code of insn i (and maybe of some after it). Returns the number
  * of instructions consumed, or a negative errno. */
+static int insn_body(struct jit *j, size_t i);
+
+/* What a block knows about nonzero registers after insn in (see nonzero). */
+static uint16_t nonzero_after(uint16_t nz, const struct bpf_insn *in)
+{
+	uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
+	bool before = nz & BIT(in->src_reg);
+	uint16_t use, def;
+	use_def(in, true, &use, &def);
+	nz &= ~def;
+	if ((cls == BPF_ALU || cls == BPF_ALU64) && BPF_SRC(in->code) == BPF_K && (op == BPF_MOV || op == BPF_OR) &&
+	    (uint32_t)in->imm)
+		nz |= BIT(in->dst_reg);
+	else if ((cls == BPF_ALU || cls == BPF_ALU64) && in->code == (cls | BPF_MOV | BPF_X) && !in->off && before)
+		nz |= BIT(in->dst_reg);
+	else if (is_lddw(in) && (uint32_t)in->imm)
+		nz |= BIT(in->dst_reg);
+	return nz;
+}
+
+/* Emit the code of insn i and any after it that it consumes, keeping track
+ * of registers known nonzero within the block (for division). */
 static int insn(struct jit *j, size_t i)
+{
+	int used = grow(j);
+	if (used)
+		return used;
+	if (j->flags[i] & F_TARGET)
+		j->nonzero = 0;
+	used = insn_body(j, i);
+	for (int k = 0; k < used; k += (int)uebpf_insn_slots(&j->insns[i + (size_t)k]))
+		j->nonzero = nonzero_after(j->nonzero, &j->insns[i + (size_t)k]);
+	return used;
+}
+
+static int insn_body(struct jit *j, size_t i)
 {
 	const struct bpf_insn *in = &j->insns[i];
 	int used, zf = j->zf_reg;
 	j->fell = true;
 	j->zf_reg = -1;
+	j->cmp_pending = false;
 	switch (BPF_CLASS(in->code)) {
 	case BPF_ALU:
 	case BPF_ALU64:
@@ -1843,25 +2233,40 @@ static int insn(struct jit *j, size_t i)
 	case BPF_LDX:
 		if (BPF_MODE(in->code) != BPF_MEM && BPF_MODE(in->code) != BPF_MEMSX)
 			break;
-		return load(j, i, addr_of(reg_of[in->src_reg], in->off)) ?: 1;
+		if ((used = slot_reg(j, i)) >= 0) {
+			mov_rr(j, true, j->reg[in->dst_reg], used);
+			return 1;
+		}
+		return load(j, i, mem_addr(j, i)) ?: 1;
 	case BPF_ST:
 		if (BPF_MODE(in->code) != BPF_MEM)
 			break;
-		store(j, i, addr_of(reg_of[in->dst_reg], in->off));
+		if ((used = slot_reg(j, i)) >= 0) {
+			if (j->harden && in->imm)
+				blind_imm(j, i, true, used, in->imm);
+			else
+				load_imm(j, used, (uint64_t)(int64_t)in->imm);
+			return 1;
+		}
+		store(j, i, mem_addr(j, i));
 		return 1;
 	case BPF_STX:
 		if (BPF_MODE(in->code) == BPF_ATOMIC)
 			return atomic(j, i) ?: 1;
 		if (BPF_MODE(in->code) != BPF_MEM)
 			break;
-		store(j, i, addr_of(reg_of[in->dst_reg], in->off));
+		if ((used = slot_reg(j, i)) >= 0) {
+			mov_rr(j, true, used, j->reg[in->src_reg]);
+			return 1;
+		}
+		store(j, i, mem_addr(j, i));
 		return 1;
 	case BPF_LD:
 		if (is_lddw(in)) {
 			if (in->src_reg)
 				return fail(j, i, -EINVAL, "unresolved lddw pseudo source");
 			uint64_t v = (uint32_t)in[0].imm | (uint64_t)(uint32_t)in[1].imm << 32;
-			int dst = reg_of[in->dst_reg];
+			int dst = j->reg[in->dst_reg];
 			if (j->harden && v) {
 				uint64_t key = blind_key(j, i, 1);
 				movabs(j, dst, v ^ key);
@@ -1883,30 +2288,23 @@ static int insn(struct jit *j, size_t i)
 	return fail(j, i, -EINVAL, "unsupported instruction");
 }
 
-/* Loop heads start a 16-byte block: always when nothing falls into them,
- * else when few nops are enough. */
-static void align_loop(struct jit *j)
+/* Place a loop head so that a loop that fits one 32-byte fetch window does
+ * (its size is from the last pass), and other loops start a 16-byte block.
+ * Nops that run on the way in are limited. */
+static void align_loop(struct jit *j, size_t head)
 {
-	static const uint8_t nops[][9] = {
-		{ 0x90 },
-		{ 0x66, 0x90 },
-		{ 0x0F, 0x1F, 0x00 },
-		{ 0x0F, 0x1F, 0x40, 0x00 },
-		{ 0x0F, 0x1F, 0x44, 0x00, 0x00 },
-		{ 0x66, 0x0F, 0x1F, 0x44, 0x00, 0x00 },
-		{ 0x0F, 0x1F, 0x80, 0x00, 0x00, 0x00, 0x00 },
-		{ 0x0F, 0x1F, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00 },
-		{ 0x66, 0x0F, 0x1F, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00 },
-	};
 	size_t pad = (16 - j->len % 16) % 16;
+	if (!j->align_fixed && j->pass > 1) {
+		const uint32_t *prev = j->lab[(j->pass - 1) & 1];
+		size_t size = prev[j->loop_end[head]] - prev[head];
+		/* the back edge must not end at the window's end either */
+		if (prev[j->loop_end[head]] >= prev[head] && size < FETCH_WINDOW)
+			for (pad = 0; (j->len + pad) % FETCH_WINDOW + size >= FETCH_WINDOW;)
+				pad++;
+	}
 	if (j->fell && pad > ALIGN_FALL_PAD)
 		return;
-	while (pad) {
-		size_t k = pad > 9 ? 9 : pad;
-		memcpy(j->buf + j->len, nops[k - 1], k);
-		j->len += k;
-		pad -= k;
-	}
+	nops(j, pad);
 }
 
 static int emit_pass(struct jit *j)
@@ -1921,6 +2319,7 @@ static int emit_pass(struct jit *j)
 		if (err)
 			return err;
 		set_label(j, fn->start);
+		j->nonzero = 0;
 		prologue(j, fn, f == 0);
 		set_label(j, j->body_label + f);
 		for (size_t i = fn->start; i < fn->end;) {
@@ -1928,7 +2327,7 @@ static int emit_pass(struct jit *j)
 				return err;
 			if (i != fn->start) {
 				if (j->flags[i] & F_BACK_TARGET)
-					align_loop(j);
+					align_loop(j, i);
 				set_label(j, i);
 			}
 			int used = insn(j, i);
@@ -1983,6 +2382,10 @@ static void jit_release(struct jit *j)
 	free(j->live_out);
 	free(j->flags);
 	free(j->dup);
+	free(j->loop_end);
+	free(j->fold_from);
+	free(j->fold_skip);
+	free(j->inline_at);
 }
 
 static int finish(struct jit *j)
@@ -2031,6 +2434,7 @@ int uebpf_jit_x86_64_compile_features(struct uebpf_prog *prog, unsigned features
 		.log_sz = log_sz,
 		.zf_reg = -1,
 	};
+	memcpy(j.reg, reg_of, sizeof(reg_of));
 	size_t n = prog->n;
 	int err = -ENOMEM;
 
@@ -2042,11 +2446,21 @@ int uebpf_jit_x86_64_compile_features(struct uebpf_prog *prog, unsigned features
 	j.live_out = calloc(n, sizeof(*j.live_out));
 	j.flags = calloc(n + 1, 1);
 	j.dup = calloc(n, sizeof(*j.dup));
-	if (!j.func_of || !j.live_out || !j.flags || !j.dup)
+	j.loop_end = calloc(n, sizeof(*j.loop_end));
+	j.fold_from = calloc(n, sizeof(*j.fold_from));
+	j.fold_skip = calloc(n, 1);
+	j.inline_at = calloc(n, 1);
+	if (!j.func_of || !j.live_out || !j.flags || !j.dup || !j.loop_end || !j.fold_from || !j.fold_skip ||
+	    !j.inline_at)
 		goto out;
 	if ((err = analyse(&j)) || (err = liveness(&j)))
 		goto out;
 	plan_jumps(&j);
+	plan_folds(&j);
+	if ((err = plan_slots(&j)))
+		goto out;
+	plan_inline(&j);
+	align_frames(&j);
 	j.body_label = n + 1;
 	j.abort_label = j.body_label + j.n_funcs;
 	j.table_label = j.abort_label + 1;
@@ -2067,9 +2481,13 @@ int uebpf_jit_x86_64_compile_features(struct uebpf_prog *prog, unsigned features
 		bool same = j.pass > 1 && !memcmp(j.lab[0], j.lab[1], j.n_labels * sizeof(uint32_t));
 		if (same && !j.widened)
 			break;
-		if (j.pass == MAX_PASSES)
+		if (j.pass == MAX_PASSES) {
+			/* give up on short forms and size-based alignment: the
+			 * layout no longer depends on itself and settles */
 			for (size_t k = 0; k < j.max_jumps; k++)
 				j.jlong[k] = true;
+			j.align_fixed = true;
+		}
 		if (j.pass > MAX_PASSES + 3) {
 			err = -EDEADLK; /* cannot happen: with every jump long the layout is fixed */
 			break;

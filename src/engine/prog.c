@@ -93,6 +93,8 @@ int uebpf_prog_load(const struct bpf_insn *insns, size_t n, const struct uebpf_p
 	err = resolve(prog, &o, log, log_sz);
 	if (!err && o.engine == UEBPF_ENGINE_JIT)
 		err = uebpf_jit_x86_64_compile(prog, log, log_sz);
+	else if (!err)
+		err = uebpf_interp_prepare(prog, log, log_sz);
 	if (err) {
 		uebpf_prog_free(prog);
 		return err;
@@ -106,6 +108,7 @@ void uebpf_prog_free(struct uebpf_prog *prog)
 	if (!prog)
 		return;
 	uebpf_jit_free(prog);
+	free(prog->interp_code);
 	free(prog->regions);
 	free(prog->insns);
 	free(prog);

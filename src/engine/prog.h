@@ -28,6 +28,9 @@ struct uebpf_prog {
 	struct uebpf_region *regions; /* checked mode: extra memory */
 	size_t n_regions;
 
+	/* interpreter state (engine == UEBPF_ENGINE_INTERP): the decoded program */
+	struct uebpf_interp_insn *interp_code;
+
 	/* JIT state (engine == UEBPF_ENGINE_JIT) */
 	uint8_t *jit_code;     /* executable mapping, read+exec only once written */
 	size_t jit_code_sz;    /* bytes of code */
@@ -36,7 +39,9 @@ struct uebpf_prog {
 	uebpf_jit_fn jit_fn;
 };
 
-/* Interpreter: checked when !(prog->flags & UEBPF_F_VERIFIED). */
+/* Interpreter: prepare decodes prog->insns into interp_code at load (freed
+ * with free()); a run is checked when !(prog->flags & UEBPF_F_VERIFIED). */
+int uebpf_interp_prepare(struct uebpf_prog *prog, char *log, size_t log_sz);
 int uebpf_interp_run(const struct uebpf_prog *prog, void *mem, size_t mem_len, uint64_t *ret,
 		     char *log, size_t log_sz);
 

@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -87,7 +89,7 @@ static uint32_t be16(const uint8_t *p)
 	return (uint32_t)p[0] << 8 | p[1];
 }
 
-/* The text after "IP a > b: " or "IP6 ...: " */
+/* One output line, built piece by piece; text past the end is dropped. */
 struct line {
 	char buf[512];
 	size_t len;
@@ -332,6 +334,51 @@ static void print_ethernet(struct line *l, const uint8_t *p, uint32_t len, uint3
 	print_network(l, type, p + off, len - off, wirelen, o);
 }
 
+/* PPP in HDLC-like framing (ff 03 before the protocol) or without it */
+static void print_ppp(struct line *l, const uint8_t *p, uint32_t len, uint32_t wirelen, const struct options *o)
+{
+	uint32_t off = len >= 2 && p[0] == 0xff && p[1] == 0x03 ? 2 : 0;
+
+	if (len < off + 2) {
+		put(l, "[|ppp]");
+		return;
+	}
+	uint32_t proto = be16(p + off);
+	if (proto == 0x21 || proto == 0x57)
+		print_network(l, proto == 0x21 ? 0x0800 : 0x86dd, p + off + 2, len - off - 2, wirelen, o);
+	else
+		put(l, "PPP protocol 0x%04x, length %u", proto, wirelen);
+}
+
+/* radiotap, then an 802.11 frame: data frames carry LLC/SNAP and an ethertype */
+static void print_radiotap(struct line *l, const uint8_t *p, uint32_t len, uint32_t wirelen, const struct options *o)
+{
+	static const char *const kinds[] = { "management", "control", "data", "extension" };
+
+	if (len < 4 || len < (uint32_t)(p[2] | p[3] << 8) + 2) {
+		put(l, "[|radiotap]");
+		return;
+	}
+	uint32_t off = (uint32_t)(p[2] | p[3] << 8);
+	uint32_t type = p[off] >> 2 & 3, subtype = p[off] >> 4, flags = p[off + 1];
+	if (type != 2) {
+		put(l, "802.11 %s subtype %u, length %u", kinds[type], subtype, wirelen);
+		return;
+	}
+	/* 24 bytes, a fourth address between access points, 2 bytes of QoS */
+	uint32_t hdr = 24 + ((flags & 3) == 3 ? 6 : 0) + (subtype & 8 ? 2 : 0);
+	if (len < off + hdr + 8) {
+		put(l, "802.11 data, length %u", wirelen);
+		return;
+	}
+	const uint8_t *llc = p + off + hdr;
+	if (llc[0] != 0xaa || llc[1] != 0xaa || llc[2] != 0x03) {
+		put(l, "802.11 data, length %u", wirelen);
+		return;
+	}
+	print_network(l, be16(llc + 6), llc + 8, len - off - hdr - 8, wirelen, o);
+}
+
 static uint32_t ip_version_type(const uint8_t *p, uint32_t len)
 {
 	return len && (p[0] >> 4) == 4 ? 0x0800 : len && (p[0] >> 4) == 6 ? 0x86dd : 0;
@@ -375,6 +422,12 @@ static void print_packet(const struct pcap_pkthdr *h, const uint8_t *p, int link
 			put(&l, "[|null]");
 		else
 			print_network(&l, ip_version_type(p + 4, len - 4), p + 4, len - 4, h->len, o);
+		break;
+	case DLT_PPP:
+		print_ppp(&l, p, len, h->len, o);
+		break;
+	case DLT_IEEE802_11_RADIO:
+		print_radiotap(&l, p, len, h->len, o);
 		break;
 	default:
 		if (!o->link)
@@ -552,39 +605,133 @@ static int parse_options(int argc, char **argv, struct options *o)
 static const char *const runner_names[] = { "the classic BPF interpreter", "uebpf's eBPF interpreter",
 					    "uebpf's JIT" };
 
-/* Filter every packet of p; returns 0, or -1 after reporting a read error. */
-static int filter_packets(pcap_t *p, const struct uebpf_classic_prog *prog, pcap_dumper_t *dumper,
-			  const struct options *o, uint64_t *read, uint64_t *matched)
+struct run {
+	pcap_t *p;
+	const struct uebpf_classic_prog *prog;
+	pcap_dumper_t *dumper;
+	const struct options *o;
+	int linktype;
+	bool done; /* -c reached */
+	uint64_t read, matched;
+};
+
+static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
 {
-	const char *source = o->read_file ? cli_name(o->read_file) : o->iface;
-	int linktype = pcap_datalink(p);
+	struct run *r = (struct run *)user;
+	struct uebpf_classic_pkt pkt;
 
-	for (;;) {
-		struct pcap_pkthdr *h;
-		const u_char *data;
-		int rc = pcap_next_ex(p, &h, &data);
+	r->read++;
+	uebpf_classic_pkt_init(&pkt, r->linktype, data, h->caplen, h->len);
+	if (!uebpf_classic_run(r->prog, &pkt))
+		return;
+	r->matched++;
+	if (r->dumper)
+		pcap_dump((u_char *)r->dumper, h, data);
+	else
+		print_packet(h, data, r->linktype, r->o);
+	if (r->o->count && r->matched >= r->o->count) {
+		r->done = true;
+		pcap_breakloop(r->p);
+	}
+}
 
-		if (rc == 0) /* a live capture's timeout */
-			continue;
-		if (rc == PCAP_ERROR_BREAK)
+/* Link types whose records libpcap hands over exactly as stored. */
+static bool plain_linktype(int linktype)
+{
+	switch (linktype) {
+	case DLT_EN10MB:
+	case DLT_RAW:
+	case DLT_IPV4:
+	case DLT_IPV6:
+	case DLT_LINUX_SLL:
+	case DLT_LINUX_SLL2:
+	case DLT_NULL:
+	case DLT_LOOP:
+	case DLT_PPP:
+	case DLT_IEEE802_11:
+	case DLT_IEEE802_11_RADIO:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* libpcap reads each record of a file with two freads, which costs more
+ * than filtering it. A plain pcap file (this host's byte order, version
+ * 2.4) is read here from a mapping instead, until its end or the first
+ * record that is not plainly well formed; returns the file offset where
+ * libpcap is to go on (so that its messages about a bad record are its
+ * own), the file size when done, or -1 when libpcap reads it all. */
+static off_t read_mapped(struct run *r, FILE *f)
+{
+	struct stat st;
+	int fd = f ? fileno(f) : -1;
+
+	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size < 24 || !plain_linktype(r->linktype))
+		return -1;
+	size_t size = (size_t)st.st_size;
+	const uint8_t *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED)
+		return -1;
+	madvise((void *)map, size, MADV_SEQUENTIAL);
+
+	uint32_t magic, snaplen, linktype;
+	uint16_t major, minor;
+	memcpy(&magic, map, 4);
+	memcpy(&major, map + 4, 2);
+	memcpy(&minor, map + 6, 2);
+	memcpy(&snaplen, map + 16, 4);
+	memcpy(&linktype, map + 20, 4);
+	bool nano = magic == 0xa1b23c4d;
+	/* the high bits of the link type carry FCS details libpcap acts on */
+	if ((magic != 0xa1b2c3d4 && !nano) || major != 2 || minor != 4 || !snaplen || snaplen > 262144 ||
+	    (linktype >> 16)) {
+		munmap((void *)map, size);
+		return -1;
+	}
+	size_t off = 24;
+	while (off < size && !r->done) {
+		uint32_t rec[4]; /* seconds, micro- or nanoseconds, captured length, length */
+		if (size - off < sizeof(rec))
+			break;
+		memcpy(rec, map + off, sizeof(rec));
+		if (rec[2] > snaplen || rec[2] > size - off - sizeof(rec))
+			break;
+		struct pcap_pkthdr h = { .caplen = rec[2], .len = rec[3] };
+		h.ts.tv_sec = (time_t)rec[0];
+		h.ts.tv_usec = (suseconds_t)(nano ? rec[1] / 1000 : rec[1]);
+		on_packet((u_char *)r, &h, map + off + sizeof(rec));
+		off += sizeof(rec) + rec[2];
+	}
+	munmap((void *)map, size);
+	return (off_t)off;
+}
+
+/* Filter every packet of r->p; returns 0, or -1 after reporting a read
+ * error. */
+static int filter_packets(struct run *r)
+{
+	const char *source = r->o->read_file ? cli_name(r->o->read_file) : r->o->iface;
+	FILE *f = r->o->read_file && strcmp(r->o->read_file, "-") ? pcap_file(r->p) : NULL;
+
+	r->linktype = pcap_datalink(r->p);
+	off_t resume = read_mapped(r, f);
+	if (r->done)
+		return 0;
+	if (resume >= 0) {
+		struct stat st;
+		if (!fstat(fileno(f), &st) && resume == st.st_size)
 			return 0;
-		if (rc < 0) {
-			cli_err("%s: %s", source, pcap_geterr(p));
+		if (fseeko(f, resume, SEEK_SET)) {
+			cli_err("%s: %s", source, strerror(errno));
 			return -1;
 		}
-		(*read)++;
-		struct uebpf_classic_pkt pkt;
-		uebpf_classic_pkt_init(&pkt, linktype, data, h->caplen, h->len);
-		if (!uebpf_classic_run(prog, &pkt))
-			continue;
-		(*matched)++;
-		if (dumper)
-			pcap_dump((u_char *)dumper, h, data);
-		else
-			print_packet(h, data, linktype, o);
-		if (o->count && *matched >= o->count)
-			return 0;
 	}
+	if (pcap_loop(r->p, -1, on_packet, (u_char *)r) == PCAP_ERROR) {
+		cli_err("%s: %s", source, pcap_geterr(r->p));
+		return -1;
+	}
+	return 0;
 }
 
 int cmd_filter(int argc, char **argv)
@@ -652,8 +799,8 @@ int cmd_filter(int argc, char **argv)
 		signal(SIGTERM, on_signal);
 	}
 
-	uint64_t read = 0, matched = 0;
-	err = filter_packets(p, prog, dumper, &o, &read, &matched);
+	struct run run = { .p = p, .prog = prog, .dumper = dumper, .o = &o };
+	err = filter_packets(&run);
 	active = NULL;
 	if (dumper) {
 		if (pcap_dump_flush(dumper)) {
@@ -663,7 +810,8 @@ int cmd_filter(int argc, char **argv)
 		pcap_dump_close(dumper);
 	}
 	fflush(stdout);
-	fprintf(stderr, "%llu packets read, %llu matched\n", (unsigned long long)read, (unsigned long long)matched);
+	fprintf(stderr, "%llu packets read, %llu matched\n", (unsigned long long)run.read,
+		(unsigned long long)run.matched);
 	uebpf_classic_free(prog);
 	pcap_close(p);
 	return err ? 1 : 0;

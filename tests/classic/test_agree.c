@@ -21,6 +21,7 @@
 static const char *const files[] = {
 	"tests/data/mixed.pcap", "tests/data/mixed.pcapng", "tests/data/sll.pcap",
 	"tests/data/sll2.pcap",  "tests/data/raw.pcap",     "tests/data/null.pcap",
+	"tests/data/ppp.pcap",   "tests/data/radiotap.pcap",
 };
 
 static const char *const exprs[] = {
@@ -89,6 +90,11 @@ static const char *const exprs[] = {
 	"ip6 and ip6[40] == 0x80",
 	"inbound",
 	"outbound",
+	"wlan addr2 02:00:00:00:00:0c",
+	"type data and ip",
+	"type mgt subtype beacon",
+	"wlan dst 00:11:22:33:44:55 or wlan src 00:11:22:33:44:55",
+	"link[2:2] == 0xc021",
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

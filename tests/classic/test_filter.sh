@@ -28,6 +28,7 @@ exprs=(
 	"ether broadcast" "ether multicast" "ether host 00:11:22:33:44:55" "ether proto 0x88cc"
 	"not tcp" "tcp or udp" "host 10.0.0.1 and not port 22"
 	"(tcp port 80 or tcp port 8080) and src net 10.0.0.0/8" "inbound"
+	"wlan addr2 02:00:00:00:00:0c" "type data and tcp" "type mgt subtype beacon"
 	"tcp port" "host 300.1.1.1" "vlan 5000"
 )
 
@@ -35,7 +36,7 @@ exprs=(
 # one only, to keep the test quick (test_format checks the printer against
 # libpcap's on every opcode).
 compared=0
-for f in mixed.pcap sll.pcap mixed.pcapng sll2.pcap raw.pcap null.pcap; do
+for f in mixed.pcap sll.pcap mixed.pcapng sll2.pcap raw.pcap null.pcap ppp.pcap radiotap.pcap; do
 	opts=("")
 	case $f in mixed.pcap | sll.pcap) opts=("" "-O") ;; esac
 	for e in "${exprs[@]}"; do
@@ -108,6 +109,15 @@ grep -q "^uebpf: filter: insn [0-9]*: jump backwards (ja -[0-9]*); running in th
 "$U" filter --semantics=kernel -r $D/mixed.pcap -w "$T/kernel.pcap" 'tcp port 80 or udp' 2> /dev/null ||
 	fail "--semantics=kernel"
 cmp -s "$T/jit.pcap" "$T/kernel.pcap" || fail "--semantics=kernel selects other packets"
+
+# a nanosecond capture (tcpdump writes one) and a pcapng one, with -c
+tcpdump --time-stamp-precision=nano -r $D/mixed.pcap -w "$T/nano.pcap" 2> /dev/null
+tcpdump -r "$T/nano.pcap" -w "$T/theirs.pcap" 'udp or arp' 2> /dev/null
+"$U" filter -r "$T/nano.pcap" -w "$T/ours.pcap" 'udp or arp' 2> /dev/null
+cmp -s "$T/theirs.pcap" "$T/ours.pcap" || fail "nanosecond capture: -w output differs from tcpdump's"
+tcpdump -r $D/mixed.pcapng -c 5 -w "$T/theirs.pcap" tcp 2> /dev/null
+"$U" filter -r $D/mixed.pcapng -c 5 -w "$T/ours.pcap" tcp 2> /dev/null
+cmp -s "$T/theirs.pcap" "$T/ours.pcap" || fail "pcapng with -c 5: -w output differs from tcpdump's"
 
 # standard input and output
 tcpdump -r $D/mixed.pcapng -w "$T/theirs.pcap" udp 2> /dev/null

@@ -2,6 +2,8 @@
 """Generate the capture files the classic-BPF tests filter.
 
 Usage: make-pcaps.py OUTDIR
+       make-pcaps.py --big N FILE.pcap   (N packets for benchmarks: 10,000
+                                          distinct frames, repeated)
 
 Everything is deterministic (a fixed seed, fixed timestamps), so the files
 in tests/data/ are exactly what this script writes; tests/classic/
@@ -17,6 +19,9 @@ Files:
   sll2.pcap       Linux cooked capture v2 (SLL2)
   raw.pcap        raw IPv4/IPv6 (LINKTYPE_RAW)
   null.pcap       BSD loopback (DLT_NULL)
+  ppp.pcap        PPP in HDLC-like framing (DLT_PPP): IPv4, IPv6, LCP
+  radiotap.pcap   802.11 with radiotap headers: data frames (plain and QoS,
+                  to and from the AP) carrying LLC/SNAP, and beacons
   truncated.pcap  mixed.pcap cut in the middle of a packet record
   corrupt.pcap    a record header claiming a length past any snapshot
 """
@@ -229,7 +234,52 @@ def cooked(rng, v2):
     return snapped(rng, hdr + l3)
 
 
+def wifi(rng):
+    """A radiotap + 802.11 frame."""
+    if rng.random() < 0.3:
+        radiotap = struct.pack("<BBHIB", 0, 0, 9, 0x2, rng.choice([0x00, 0x02]))  # the flags field
+    else:
+        radiotap = struct.pack("<BBHI", 0, 0, 8, 0)
+    ap, sta = MAC_C, rng.choice([MAC_A, MAC_B])
+    if rng.random() < 0.15:  # a beacon: management, subtype 8
+        hdr = struct.pack("<BBH6s6s6sH", 0x80, 0, 0, BCAST, ap, ap, rng.randrange(4096) << 4)
+        body = struct.pack("<QHH", rng.randrange(1 << 64), 100, 0x0401) + b"\x00\x04test"
+        return radiotap + hdr + body
+    etype, l3 = l3_packet(rng)
+    qos = rng.random() < 0.4
+    to_ds = rng.random() < 0.5
+    flags = 0x01 if to_ds else 0x02
+    a1, a2, a3 = (ap, sta, rng.choice([MAC_A, MAC_B, BCAST])) if to_ds else (sta, ap, MAC_B)
+    hdr = struct.pack("<BBH6s6s6sH", 0x88 if qos else 0x08, flags, 0, a1, a2, a3, rng.randrange(4096) << 4)
+    if qos:
+        hdr += struct.pack("<H", rng.randrange(8))
+    return radiotap + hdr + b"\xaa\xaa\x03\x00\x00\x00" + struct.pack("!H", etype) + l3
+
+
+def ppp(rng):
+    r = rng.random()
+    if r < 0.1:  # LCP echo request
+        return struct.pack("!BBH", 0xff, 0x03, 0xc021) + struct.pack("!BBHI", 9, 1, 8, 0x12345678)
+    proto, payload = (0x0021, ipv4(rng.choice(V4), rng.choice(V4), *transport4(rng))) if r < 0.7 else \
+        (0x0057, ipv6(rng.choice(V6), rng.choice(V6), *transport6(rng)))
+    return struct.pack("!BBH", 0xff, 0x03, proto) + payload
+
+
+def big(count, path):
+    rng = random.Random(SEED)
+    frames = [snapped(rng, frame(rng)) for _ in range(10000)]
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 262144, 1))
+        for i in range(count):
+            data, wirelen = frames[i % len(frames)]
+            f.write(struct.pack("<IIII", TS0 + i // 1000000, i % 1000000, len(data), wirelen))
+            f.write(data)
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--big":
+        big(int(sys.argv[2]), sys.argv[3])
+        return
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     outdir = sys.argv[1]
@@ -250,6 +300,8 @@ def main():
                               snapped(rng, struct.pack("<I", 30) + ipv6(rng.choice(V6), rng.choice(V6), *transport6(rng)))
                               for _ in range(100)]),
     }
+    files["ppp.pcap"] = pcap(9, [snapped(rng, ppp(rng)) for _ in range(80)])
+    files["radiotap.pcap"] = pcap(127, [snapped(rng, wifi(rng)) for _ in range(100)])
     raw = []
     for _ in range(120):
         etype, l3 = l3_packet(rng)

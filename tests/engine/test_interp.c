@@ -13,6 +13,8 @@
 
 #include <uebpf/uebpf.h>
 
+#include "gen.h"
+
 #define I(CODE, DST, SRC, OFF, IMM) \
 	((struct bpf_insn){ .code = (CODE), .dst_reg = (DST), .src_reg = (SRC), .off = (OFF), .imm = (IMM) })
 #define LDDW(DST, V) \
@@ -439,6 +441,106 @@ static void test_call_depth(void **state)
 	run_fault(p, n, &(struct run_opts){ 0 }, NULL, 0, -EOVERFLOW, "insn 6: call depth exceeds 8");
 }
 
+/* --- operand forwarding --------------------------------------------------------
+ * Unchecked runs take an operand from the previous instruction's result where
+ * the decoder can prove it is that register's value; these programs probe the
+ * places where that proof must fail or hold. run_ok also runs them checked,
+ * where no forwarding happens. */
+
+static void test_forwarding(void **state)
+{
+	uint8_t pkt[4] = { 0x12, 0x34, 0x56, 0x78 };
+	static const struct {
+		const char *what;
+		size_t n;
+		struct bpf_insn p[10];
+		uint64_t want;
+	} cases[] = {
+		{ "jump target after a different write", 6,
+		  { MOV64_IMM(0, 1), MOV64_IMM(1, 5), JMP_IMM(BPF_JEQ, 1, 5, 1), MOV64_IMM(0, 100),
+		    ALU64_REG(BPF_ADD, 0, 0), EXIT }, 2 },
+		{ "conditional fall-through keeps the value", 5,
+		  { MOV64_IMM(3, 7), JMP_IMM(BPF_JEQ, 3, 0, 1), ALU64_REG(BPF_ADD, 3, 3), MOV64_REG(0, 3), EXIT }, 14 },
+		{ "fetching atomic rewrites src", 6,
+		  { ST(BPF_DW, 10, -8, 40), MOV64_IMM(2, 1), ATOMIC(BPF_DW, BPF_ADD | BPF_FETCH, 10, 2, -8),
+		    ALU64_REG(BPF_ADD, 2, 2), MOV64_REG(0, 2), EXIT }, 80 },
+		{ "cmpxchg rewrites r0", 5,
+		  { ST(BPF_DW, 10, -8, 40), MOV64_IMM(0, 3), ATOMIC(BPF_DW, BPF_CMPXCHG, 10, 0, -8),
+		    ALU64_REG(BPF_ADD, 0, 0), EXIT }, 80 },
+		{ "stores pass the value on", 6,
+		  { MOV64_IMM(3, 9), STX(BPF_DW, 10, 3, -8), ST(BPF_W, 10, -16, 1), ALU64_IMM(BPF_ADD, 3, 1),
+		    MOV64_REG(0, 3), EXIT }, 10 },
+		{ "store of a register through itself", 6,
+		  { MOV64_REG(3, 10), ALU64_IMM(BPF_ADD, 3, -8), STX(BPF_DW, 3, 3, 0), LDX(BPF_DW, 0, 10, -8),
+		    ALU64_REG(BPF_SUB, 0, 10), EXIT }, (uint64_t)-8 },
+		{ "lddw, then 32-bit op", 5,
+		  { LDDW(3, 0x100000005ull), I(BPF_ALU | BPF_ADD | BPF_K, 3, 0, 0, 1), MOV64_REG(0, 3), EXIT }, 6 },
+		{ "packet load sets r0", 3,
+		  { I(BPF_LD | BPF_ABS | BPF_H, 0, 0, 0, 1), ALU64_REG(BPF_ADD, 0, 0), EXIT }, 0x68ac },
+		{ "helper result", 8,
+		  { MOV64_IMM(1, 1), MOV64_IMM(2, 0), MOV64_IMM(3, 0), MOV64_IMM(4, 0), MOV64_IMM(5, 0),
+		    MOV64_IMM(0, 1000), CALL_HELPER(1), ALU64_REG(BPF_ADD, 0, 0) }, 2 },
+		{ "return from a call", 7,
+		  { MOV64_IMM(0, 7), CALL_LOCAL(2), ALU64_REG(BPF_ADD, 0, 0), EXIT, MOV64_IMM(0, 21), MOV64_IMM(1, 1),
+		    EXIT }, 42 },
+		{ "compare a register with itself, 32-bit view", 6,
+		  { LDDW(4, 0x700000000ull), MOV64_IMM(0, 1), I(BPF_JMP32 | BPF_JNE | BPF_X, 4, 4, 1, 0),
+		    MOV64_IMM(0, 2), EXIT }, 2 },
+		{ "load through the value just computed", 5,
+		  { MOV64_REG(2, 1), ALU64_IMM(BPF_ADD, 2, 2), LDX(BPF_H, 0, 2, 0), I(BPF_ALU | BPF_END | BPF_TO_BE, 0, 0, 0, 16),
+		    EXIT }, 0x5678 },
+	};
+	for (size_t i = 0; i < N(cases); i++) {
+		struct bpf_insn p[11];
+		size_t n = cases[i].n;
+		memcpy(p, cases[i].p, n * sizeof(p[0]));
+		if (BPF_CLASS(p[n - 1].code) != BPF_JMP || BPF_OP(p[n - 1].code) != BPF_EXIT)
+			p[n++] = EXIT;
+		uint64_t got = run_ok(p, n, pkt, sizeof(pkt));
+		if (got != cases[i].want)
+			fail_msg("%s: want 0x%" PRIx64 " got 0x%" PRIx64, cases[i].what, cases[i].want, got);
+	}
+}
+
+/* Random valid programs: checked (plain handlers) and unchecked (forwarding
+ * variants) runs must leave the same r0 and memory. */
+static void test_modes_agree(void **state)
+{
+	enum { CAP = 1024, MEM = 64, PROGRAMS = 1500 };
+	static struct bpf_insn prog[CAP];
+	struct uebpf_helper_table *t = uebpf_helper_table_new();
+	assert_non_null(t);
+	assert_int_equal(gen_register_helpers(t), 0);
+	for (uint64_t seed = 1; seed <= PROGRAMS; seed++) {
+		struct gen_rng rng = { seed };
+		struct gen_opts go = { .body_insns = 8 + gen_rand(&rng) % 200, .mem_len = MEM, .calls = seed & 1,
+				       .atomics = seed & 2, .helpers = seed & 4, .kernel_compatible = true };
+		uint8_t input[MEM], mem[2][MEM];
+		uint64_t r0[2];
+		for (size_t i = 0; i < MEM; i++)
+			input[i] = (uint8_t)gen_rand(&rng);
+		size_t n = gen_program(&rng, &go, prog, CAP);
+		assert_true(n > 0);
+		for (int m = 0; m < 2; m++) {
+			struct uebpf_prog_opts o = { .sz = sizeof(o), .flags = modes[m], .helpers = t };
+			struct uebpf_prog *p;
+			char log[256];
+			if (uebpf_prog_load(prog, n, &o, &p, log, sizeof(log)))
+				fail_msg("seed %" PRIu64 ": load: %s", seed, log);
+			memcpy(mem[m], input, MEM);
+			if (uebpf_prog_run(p, mem[m], MEM, &r0[m], log, sizeof(log)))
+				fail_msg("seed %" PRIu64 " mode %u: %s", seed, modes[m], log);
+			uebpf_prog_free(p);
+		}
+		if (r0[0] != r0[1] || memcmp(mem[0], mem[1], MEM)) {
+			uebpf_disasm(prog, n, UEBPF_ASM_STYLE_UEBPF, stdout);
+			fail_msg("seed %" PRIu64 ": checked r0 0x%" PRIx64 ", unchecked 0x%" PRIx64 "%s", seed, r0[0],
+				 r0[1], memcmp(mem[0], mem[1], MEM) ? ", memory differs" : "");
+		}
+	}
+	uebpf_helper_table_free(t);
+}
+
 /* --- checked-mode faults ----------------------------------------------------- */
 
 static void test_fault_input_memory(void **state)
@@ -544,25 +646,31 @@ static void test_fault_atomics(void **state)
 
 static void test_fault_budget(void **state)
 {
+	uint64_t ret;
+	char log[128];
+
 	struct bpf_insn spin[] = { MOV64_IMM(0, 0), ALU64_IMM(BPF_ADD, 0, 1), I(BPF_JMP | BPF_JA, 0, 0, -2, 0), EXIT };
 	run_fault(spin, N(spin), &(struct run_opts){ .budget = 1000 }, NULL, 0, -ELOOP,
 		  "insn 2: instruction budget of 1000 exhausted");
-	run_fault(spin, N(spin), &(struct run_opts){ .budget = 1001 }, NULL, 0, -ELOOP,
-		  "insn 1: instruction budget of 1001 exhausted");
-	/* exactly the budget is enough */
+	/* 1 + 10 * 2 + 2 instructions run: the budget is exact */
+	struct bpf_insn loop[] = {
+		MOV64_IMM(1, 10), ALU64_IMM(BPF_SUB, 1, 1), JMP_IMM(BPF_JNE, 1, 0, -2), MOV64_REG(0, 1), EXIT,
+	};
+	assert_int_equal(run_with(loop, N(loop), &(struct run_opts){ .budget = 23 }, NULL, 0, &ret, log, sizeof(log)),
+			 0);
+	run_fault(loop, N(loop), &(struct run_opts){ .budget = 22 }, NULL, 0, -ELOOP,
+		  "insn 4: instruction budget of 22 exhausted");
 	struct bpf_insn three[] = { MOV64_IMM(0, 3), MOV64_IMM(0, 4), EXIT };
-	uint64_t ret;
-	char log[128];
 	assert_int_equal(run_with(three, N(three), &(struct run_opts){ .budget = 3 }, NULL, 0, &ret, log, sizeof(log)),
 			 0);
 	assert_int_equal(ret, 4);
 	run_fault(three, N(three), &(struct run_opts){ .budget = 2 }, NULL, 0, -ELOOP,
 		  "insn 2: instruction budget of 2 exhausted");
-	/* the default budget stops a loop too (100M instructions: a second or so) */
-	struct bpf_insn forever[] = { I(BPF_JMP | BPF_JA, 0, 0, -1, 0), EXIT };
-	char want[96];
-	snprintf(want, sizeof(want), "insn 0: instruction budget of %llu exhausted", UEBPF_DEFAULT_INSN_BUDGET);
-	run_fault(forever, N(forever), &(struct run_opts){ 0 }, NULL, 0, -ELOOP, want);
+	/* through calls and returns: main 4, f(3), f(2), f(1) 4 each, f(0) 2 */
+	struct bpf_insn p[8];
+	size_t n = recursion(p, 3);
+	assert_int_equal(run_with(p, n, &(struct run_opts){ .budget = 18 }, NULL, 0, &ret, log, sizeof(log)), 0);
+	run_fault(p, n, &(struct run_opts){ .budget = 17 }, NULL, 0, -ELOOP, "insn 3: instruction budget of 17");
 }
 
 static void test_fault_helper(void **state)
@@ -593,6 +701,8 @@ int main(void)
 		cmocka_unit_test(test_helper_five_args),
 		cmocka_unit_test(test_local_calls),
 		cmocka_unit_test(test_call_depth),
+		cmocka_unit_test(test_forwarding),
+		cmocka_unit_test(test_modes_agree),
 		cmocka_unit_test(test_fault_input_memory),
 		cmocka_unit_test(test_fault_stack),
 		cmocka_unit_test(test_fault_regions),

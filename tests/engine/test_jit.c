@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include <capstone/capstone.h>
+
 #include <uebpf/uebpf.h>
 
 #include "engine/jit.h"
@@ -235,6 +237,33 @@ static void test_div_by_constant(void **state)
 	}
 }
 
+/* A divisor known nonzero needs no check, but only until a jump lands:
+ * here r2 is 0 again on the path that reaches the division by falling. */
+static void test_nonzero_divisor_tracking(void **state)
+{
+	for (int taken = 0; taken < 2; taken++) {
+		struct bpf_insn prog[] = {
+			LDX(BPF_DW, 2, 1, 0),
+			LDX(BPF_DW, 3, 1, 8),
+			MOV64_IMM(0, 1000),
+			I(BPF_ALU64 | BPF_OR | BPF_K, 2, 0, 0, 4),
+			JMP_IMM(BPF_JEQ, 3, 0, 1),
+			MOV64_IMM(2, 0),
+			I(BPF_ALU64 | BPF_DIV | BPF_X, 0, 2, 0, 0),
+			EXIT,
+		};
+		for (size_t f = 0; f < n_feature_sets; f++) {
+			struct uebpf_prog *p = jit_load(prog, N(prog), feature_sets[f], 0);
+			uint8_t mem[MEM_LEN] = { 0 };
+			uint64_t three = 3, cond = !taken;
+			memcpy(mem, &three, 8);
+			memcpy(mem + 8, &cond, 8);
+			assert_int_equal(run_both(p, mem, MEM_LEN), taken ? 1000 / 7 : 0);
+			uebpf_prog_free(p);
+		}
+	}
+}
+
 /* ---- shifts ----------------------------------------------------------------- */
 
 static uint64_t model_shift(uint8_t op, bool w, uint64_t x, uint64_t count)
@@ -429,6 +458,91 @@ static void test_deep_calls(void **state)
 		struct uebpf_prog *p = jit_load(prog, n, feature_sets[f], 0);
 		uint8_t mem[MEM_LEN] = { 0 };
 		assert_int_equal(run_both(p, mem, MEM_LEN), want);
+		uebpf_prog_free(p);
+	}
+}
+
+/* Does the native code of insn i contain a call instruction? */
+static bool code_calls(const struct uebpf_prog *p, size_t i)
+{
+	csh cs;
+	cs_insn *ci;
+	bool found = false;
+	assert_int_equal(cs_open(CS_ARCH_X86, CS_MODE_64, &cs), CS_ERR_OK);
+	size_t cnt = cs_disasm(cs, p->jit_code + p->jit_offsets[i], p->jit_offsets[i + 1] - p->jit_offsets[i],
+			       0, 0, &ci);
+	for (size_t k = 0; k < cnt; k++)
+		found |= !strcmp(ci[k].mnemonic, "call");
+	cs_free(ci, cnt);
+	cs_close(&cs);
+	return found;
+}
+
+/* Short straight-line subprograms are inlined, nested too; a callee's
+ * r6/r7 live in scratch registers, so the caller's survive. A callee that
+ * reads r6 before writing it is really called. */
+static void test_inlined_calls(void **state)
+{
+	struct bpf_insn prog[] = {
+		MOV64_IMM(6, 111),                    /* 0 */
+		MOV64_IMM(7, 222),                    /* 1 */
+		MOV64_IMM(1, 5),                      /* 2 */
+		MOV64_IMM(2, 9),                      /* 3 */
+		CALL_LOCAL(8),                        /* 4: f */
+		I(BPF_ALU64 | BPF_ADD | BPF_X, 0, 6, 0, 0),
+		I(BPF_ALU64 | BPF_ADD | BPF_X, 0, 7, 0, 0),
+		CALL_LOCAL(13),                       /* 7: h */
+		EXIT,                                 /* 8 */
+		EXIT,                                 /* 9: padding */
+		EXIT,                                 /* 10 */
+		EXIT,                                 /* 11 */
+		EXIT,                                 /* 12 */
+		MOV64_REG(6, 1),                      /* 13: f(r1, r2) = 3 * (r1 + r2) */
+		MOV64_REG(7, 2),
+		I(BPF_ALU64 | BPF_ADD | BPF_X, 6, 7, 0, 0),
+		MOV64_REG(0, 6),
+		CALL_LOCAL(1),                        /* 17: g */
+		EXIT,
+		ALU64_IMM(BPF_MUL, 0, 3),             /* 19: g: r0 *= 3 */
+		EXIT,
+		I(BPF_ALU64 | BPF_ADD | BPF_X, 0, 6, 0, 0), /* 21: h: r0 += r6 (the caller's) */
+		EXIT,
+	};
+	for (int harden = 0; harden < 2; harden++) {
+		struct uebpf_prog *p = jit_load(prog, N(prog), feature_sets[0], harden ? UEBPF_F_HARDEN : 0);
+		uint8_t mem[MEM_LEN] = { 0 };
+		assert_int_equal(run_both(p, mem, MEM_LEN), 3 * (5 + 9) + 111 + 222 + 111);
+		assert_false(code_calls(p, 4));
+		assert_true(code_calls(p, 7));
+		uebpf_prog_free(p);
+	}
+}
+
+/* Many calls to an inlinable function: inlined while a budget of code
+ * growth lasts (each body here is over 512 bytes of code), called after. */
+static void test_inline_budget(void **state)
+{
+	enum { CALLS = 3000, BODY = 24 };
+	struct bpf_insn prog[CALLS + 2 + BODY + 1];
+	size_t n = 0;
+	prog[n++] = MOV64_IMM(0, 1);
+	for (int k = 0; k < CALLS; k++) {
+		prog[n] = CALL_LOCAL((int32_t)(CALLS - k));
+		n++;
+	}
+	prog[n++] = EXIT;
+	for (int k = 0; k < BODY; k += 2) {
+		prog[n++] = ALU64_IMM(BPF_MUL, 0, 1000003);
+		prog[n++] = I(BPF_ALU64 | BPF_MOD | BPF_K, 0, 0, 1, 7); /* smod: 39 bytes */
+	}
+	prog[n++] = EXIT;
+	for (size_t f = 0; f < n_feature_sets; f++) {
+		struct uebpf_prog *p = jit_load(prog, n, feature_sets[f], 0);
+		uint8_t mem[MEM_LEN] = { 0 };
+		run_both(p, mem, MEM_LEN);
+		assert_false(code_calls(p, 1));
+		assert_true(p->jit_offsets[2] - p->jit_offsets[1] > 512);
+		assert_true(code_calls(p, CALLS));
 		uebpf_prog_free(p);
 	}
 }
@@ -641,11 +755,14 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_div_by_register),
 		cmocka_unit_test(test_div_by_constant),
+		cmocka_unit_test(test_nonzero_divisor_tracking),
 		cmocka_unit_test(test_shift_by_register),
 		cmocka_unit_test(test_forward_jump_boundary),
 		cmocka_unit_test(test_backward_jump_boundary),
 		cmocka_unit_test(test_large_program),
 		cmocka_unit_test(test_deep_calls),
+		cmocka_unit_test(test_inlined_calls),
+		cmocka_unit_test(test_inline_budget),
 		cmocka_unit_test(test_callx),
 		cmocka_unit_test(test_atomics_in_any_register),
 		cmocka_unit_test(test_legacy_packet_loads),

@@ -1,7 +1,10 @@
 /* Differential test of the x86-64 JIT against the interpreter: random
- * programs from the generator (calls, atomics and helpers on) run on both
- * and must leave the same r0 and the same input memory. Every few programs
- * the JIT code is also built hardened and without BMI2, which must agree too.
+ * programs run on both and must leave the same r0 and the same input memory.
+ * Two kinds: the generator's (calls, atomics and helpers on), and programs
+ * with the shapes compilers emit and the JIT optimises (loops entered by a
+ * jump to their test, if/else diamonds, addresses formed as base + index,
+ * stack slots, short subprograms it inlines). Every few programs the JIT
+ * code is also built hardened and without BMI2, which must agree too.
  *
  * UEBPF_JIT_DIFF_PROGRAMS (default 100000) and UEBPF_JIT_DIFF_SEED (default
  * 1) choose the run; a mismatch prints its seed, the program and the code. */
@@ -60,6 +63,220 @@ static int compile(struct uebpf_prog *p, enum variant v, char *log, size_t log_s
 	return uebpf_jit_x86_64_compile_features(p, features, log, log_sz);
 }
 
+/* ---- structured programs ------------------------------------------------
+ * r9 holds the input memory and r8 the loop counter; nothing else writes
+ * them, and no pointer ever flows into a value (the two engines run on
+ * buffers at different addresses). Stack slots -8..-32 are set first. */
+
+#define I(CODE, DST, SRC, OFF, IMM) \
+	((struct bpf_insn){ .code = (CODE), .dst_reg = (DST), .src_reg = (SRC), .off = (OFF), .imm = (IMM) })
+
+struct shape {
+	struct bpf_insn *p;
+	size_t n, cap;
+	struct gen_rng *r;
+	size_t calls[64], call_to[64], n_calls; /* call insns and the sub each targets */
+};
+
+static uint64_t pick(struct shape *s, uint64_t n)
+{
+	return gen_rand(s->r) % n;
+}
+
+static void put(struct shape *s, struct bpf_insn in)
+{
+	if (s->n < s->cap)
+		s->p[s->n] = in;
+	s->n++;
+}
+
+static int32_t some_imm(struct shape *s)
+{
+	static const int32_t special[] = { 0, 1, -1, 2, 3, 7, 10, 16, 255, 1000, 0x7fffffff, INT32_MIN, -7, 0x10000 };
+	return pick(s, 3) ? special[pick(s, sizeof(special) / sizeof(special[0]))] : (int32_t)gen_rand(s->r);
+}
+
+/* dst op= src/imm, dst in [lo, hi], sources among r0-r7 */
+static void shape_alu(struct shape *s, int lo, int hi)
+{
+	static const uint8_t ops[] = { BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_OR, BPF_AND, BPF_LSH, BPF_RSH,
+				       BPF_NEG, BPF_MOD, BPF_XOR, BPF_MOV, BPF_ARSH };
+	uint8_t op = ops[pick(s, sizeof(ops))];
+	uint8_t cls = pick(s, 3) ? BPF_ALU64 : BPF_ALU;
+	int dst = lo + (int)pick(s, (uint64_t)(hi - lo + 1));
+	int16_t off = (op == BPF_DIV || op == BPF_MOD) && pick(s, 2);
+	if (op == BPF_NEG)
+		put(s, I(cls | BPF_NEG, dst, 0, 0, 0));
+	else if (pick(s, 2))
+		put(s, I(cls | op | BPF_K, dst, 0, off, some_imm(s)));
+	else
+		put(s, I(cls | op | BPF_X, dst, (int)pick(s, 8), off, 0));
+}
+
+/* a load or store through r9 + index (or + constant), maybe with unrelated
+ * instructions between forming the address and using it */
+static void shape_mem(struct shape *s)
+{
+	static const uint8_t sizes[] = { BPF_B, BPF_H, BPF_W, BPF_DW };
+	int a = 1 + (int)pick(s, 3), idx = 4 + (int)pick(s, 2), val = 6 + (int)pick(s, 2);
+	int k = (int)pick(s, 4), bytes = 1 << k;
+	uint8_t size = sizes[k];
+	if (pick(s, 2)) {
+		put(s, I(BPF_ALU64 | BPF_MOV | BPF_X, idx, (int)pick(s, 8), 0, 0));
+		put(s, I(BPF_ALU64 | BPF_AND | BPF_K, idx, 0, 0, 0x38));
+		put(s, I(BPF_ALU64 | BPF_MOV | BPF_X, a, BPF_REG_9, 0, 0));
+		put(s, I(BPF_ALU64 | BPF_ADD | BPF_X, a, idx, 0, 0));
+	} else {
+		put(s, I(BPF_ALU64 | BPF_MOV | BPF_X, a, BPF_REG_9, 0, 0));
+		put(s, I(BPF_ALU64 | BPF_ADD | BPF_K, a, 0, 0, 8 * (int32_t)pick(s, 6)));
+	}
+	for (int n = (int)pick(s, 3); n > 0; n--)
+		put(s, I(BPF_ALU64 | BPF_XOR | BPF_K, val, 0, 0, some_imm(s)));
+	for (int uses = 1 + (int)pick(s, 2); uses > 0; uses--) {
+		int16_t off = (int16_t)pick(s, (uint64_t)(9 - bytes)); /* within the 8 bytes at a */
+		if (pick(s, 2))
+			put(s, I(BPF_LDX | BPF_MEM | size, val, a, off, 0));
+		else
+			put(s, I(BPF_STX | BPF_MEM | size, a, val, off, 0));
+	}
+	put(s, I(BPF_ALU64 | BPF_MOV | BPF_K, a, 0, 0, 0)); /* the pointer dies */
+}
+
+static void shape_item(struct shape *s, int depth, size_t n_subs, size_t *latch_jumps, size_t *n_latch)
+{
+	switch (pick(s, 10)) {
+	case 0:
+	case 1:
+		shape_mem(s);
+		break;
+	case 2:
+		if (pick(s, 2))
+			put(s, I(BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, (int)pick(s, 8), -8 * (1 + (int)pick(s, 4)), 0));
+		else
+			put(s, I(BPF_LDX | BPF_MEM | BPF_DW, (int)pick(s, 8), BPF_REG_10, -8 * (1 + (int)pick(s, 4)), 0));
+		break;
+	case 3:
+		if (depth < 2) { /* if/else diamond */
+			size_t br = s->n;
+			put(s, I(BPF_JMP | BPF_JGT | BPF_K, (int)pick(s, 8), 0, 0, some_imm(s)));
+			for (int k = 1 + (int)pick(s, 3); k > 0; k--)
+				shape_item(s, depth + 1, n_subs, latch_jumps, n_latch);
+			size_t over = s->n;
+			put(s, I(BPF_JMP | BPF_JA, 0, 0, 0, 0));
+			for (int k = (int)pick(s, 3); k > 0; k--)
+				shape_item(s, depth + 1, n_subs, latch_jumps, n_latch);
+			if (over < s->cap && br < s->cap) {
+				s->p[br].off = (int16_t)(over - br);
+				s->p[over].off = (int16_t)(s->n - over - 1);
+			}
+			break;
+		}
+		/* fall through */
+	case 4:
+		if (pick(s, 2)) { /* a divisor known nonzero, or zero again on some path */
+			int d = (int)pick(s, 8);
+			uint8_t cls = pick(s, 2) ? BPF_ALU64 : BPF_ALU;
+			put(s, I(cls | BPF_OR | BPF_K, d, 0, 0, 1 + (int32_t)pick(s, 4)));
+			if (pick(s, 2)) {
+				put(s, I(BPF_JMP | BPF_JEQ | BPF_K, (int)pick(s, 8), 0, 1, (int32_t)pick(s, 3)));
+				put(s, I(BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, 0));
+			}
+			put(s, I(cls | (pick(s, 2) ? BPF_DIV : BPF_MOD) | BPF_X, (int)pick(s, 8), d, (int16_t)pick(s, 2), 0));
+			break;
+		}
+		if (latch_jumps && *n_latch < 8) { /* "continue" */
+			latch_jumps[(*n_latch)++] = s->n;
+			put(s, I(BPF_JMP | BPF_JEQ | BPF_K, (int)pick(s, 8), 0, 0, (int32_t)pick(s, 4)));
+			break;
+		}
+		/* fall through */
+	case 5:
+		if (n_subs && s->n_calls < 64) {
+			for (int r = 1; r <= 3; r++)
+				put(s, I(BPF_ALU64 | BPF_MOV | BPF_X, r, (int)pick(s, 8), 0, 0));
+			s->call_to[s->n_calls] = pick(s, n_subs);
+			s->calls[s->n_calls++] = s->n;
+			put(s, I(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, 0));
+			break;
+		}
+		/* fall through */
+	default:
+		shape_alu(s, 0, 7);
+		break;
+	}
+}
+
+/* A straight-line subprogram: r6-r9 written before read (when at all), maybe
+ * calling the next subprogram, which writes none of them. */
+static void shape_sub(struct shape *s, size_t self, size_t n_subs)
+{
+	bool leaf = self + 1 == n_subs;
+	if (!leaf || pick(s, 2)) {
+		put(s, I(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_6, BPF_REG_1, 0, 0));
+		put(s, I(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_7, BPF_REG_2, 0, 0));
+		if (pick(s, 2))
+			put(s, I(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_8 + (int)pick(s, 2), 0, 0, some_imm(s)));
+	}
+	for (int k = 1 + (int)pick(s, 8); k > 0; k--) {
+		shape_alu(s, 0, leaf ? 5 : 7);
+		if (!leaf && pick(s, 4) == 0 && s->n_calls < 64) {
+			s->call_to[s->n_calls] = self + 1;
+			s->calls[s->n_calls++] = s->n;
+			put(s, I(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, 0));
+		}
+	}
+	if (!leaf)
+		put(s, I(BPF_ALU64 | BPF_XOR | BPF_X, BPF_REG_0, BPF_REG_6, 0, 0));
+	put(s, I(BPF_JMP | BPF_EXIT, 0, 0, 0, 0));
+}
+
+static size_t shape_program(struct gen_rng *r, struct bpf_insn *out, size_t cap)
+{
+	struct shape s = { .p = out, .cap = cap, .r = r };
+	size_t n_subs = pick(&s, 3), sub_start[3];
+	size_t latch_jumps[8], n_latch = 0;
+
+	put(&s, I(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_9, BPF_REG_1, 0, 0));
+	for (int k = 0; k <= 7; k++)
+		put(&s, I(BPF_ALU64 | BPF_MOV | BPF_K, k, 0, 0, some_imm(&s)));
+	for (int k = 1; k <= 4; k++)
+		put(&s, I(BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, k, -8 * k, 0));
+	/* r8 = 0; goto test; body: ...; latch: r8 += 1; test: if r8 < N goto body */
+	bool via_latch = pick(&s, 2);
+	put(&s, I(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_8, 0, 0, 0));
+	size_t entry = s.n;
+	put(&s, I(BPF_JMP | BPF_JA, 0, 0, 0, 0));
+	size_t body = s.n;
+	for (int k = 2 + (int)pick(&s, 10); k > 0; k--)
+		shape_item(&s, 0, n_subs, latch_jumps, &n_latch);
+	size_t latch = s.n;
+	put(&s, I(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_8, 0, 0, 1));
+	size_t test = s.n;
+	put(&s, I(BPF_JMP | BPF_JLT | BPF_K, BPF_REG_8, 0, 0, 1 + (int32_t)pick(&s, 12)));
+	if (test < cap) {
+		out[entry].off = (int16_t)((via_latch ? latch : test) - entry - 1);
+		out[test].off = (int16_t)(body - test - 1);
+		for (size_t k = 0; k < n_latch; k++)
+			out[latch_jumps[k]].off = (int16_t)(latch - latch_jumps[k] - 1);
+	}
+	for (int k = 1; k <= 7; k++)
+		put(&s, I(BPF_ALU64 | BPF_XOR | BPF_X, BPF_REG_0, k, 0, 0));
+	for (int k = 1; k <= 4; k++) {
+		put(&s, I(BPF_LDX | BPF_MEM | BPF_DW, BPF_REG_1, BPF_REG_10, -8 * k, 0));
+		put(&s, I(BPF_ALU64 | BPF_ADD | BPF_X, BPF_REG_0, BPF_REG_1, 0, 0));
+	}
+	put(&s, I(BPF_JMP | BPF_EXIT, 0, 0, 0, 0));
+	for (size_t k = 0; k < n_subs; k++) {
+		sub_start[k] = s.n;
+		shape_sub(&s, k, n_subs);
+	}
+	if (s.n > cap)
+		return 0;
+	for (size_t k = 0; k < s.n_calls; k++)
+		out[s.calls[k]].imm = (int32_t)(sub_start[s.call_to[k]] - s.calls[k] - 1);
+	return s.n;
+}
+
 static int mismatch(uint64_t seed, const char *what, const struct bpf_insn *insns, size_t n,
 		    const struct uebpf_prog *jit)
 {
@@ -89,7 +306,7 @@ static int one(uint64_t seed, unsigned variants)
 	uint8_t input[MEM_LEN], mem_i[MEM_LEN], mem_j[MEM_LEN];
 	for (size_t k = 0; k < MEM_LEN; k++)
 		input[k] = (uint8_t)gen_rand(&rng);
-	size_t n = gen_program(&rng, &o, insns, CAP);
+	size_t n = seed % 3 == 2 ? shape_program(&rng, insns, CAP) : gen_program(&rng, &o, insns, CAP);
 	if (!n)
 		return mismatch(seed, "the generator made no program", insns, 0, NULL);
 
