@@ -106,6 +106,7 @@ examples:
 
 -include examples/examples.mk
 -include bench/bench.mk
+-include bench/classic/classic.mk
 
 demo: all
 	bash examples/demo.sh $(REL)/uebpf
