@@ -11,16 +11,6 @@
  * this bound only keeps offsets far from overflow. */
 #define LOOSE_MAX_INSNS (1u << 20)
 
-void classic_log(char *log, size_t log_sz, const char *fmt, ...)
-{
-	if (!log || !log_sz)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(log, log_sz, fmt, ap);
-	va_end(ap);
-}
-
 bool classic_code_allowed(uint16_t code)
 {
 	switch (code) {
@@ -95,18 +85,18 @@ static int refuse_code(const struct sock_filter *in, size_t i, char *log, size_t
 {
 	switch (in->code) {
 	case BPF_RET | BPF_X:
-		classic_log(log, log_sz, "insn %zu: ret x is not allowed (only ret #k and ret a)", i);
+		uebpf_log(log, log_sz, "insn %zu: ret x is not allowed (only ret #k and ret a)", i);
 		break;
 	case BPF_LDX | BPF_W | BPF_ABS:
-		classic_log(log, log_sz, "insn %zu: ldx [k] is allowed in seccomp filters only", i);
+		uebpf_log(log, log_sz, "insn %zu: ldx [k] is allowed in seccomp filters only", i);
 		break;
 	case BPF_LDX | BPF_H | BPF_MSH:
 	case BPF_LDX | BPF_W | BPF_MSH:
-		classic_log(log, log_sz, "insn %zu: 4*([k]&0xf) loads a byte only (ldxb, not ldx%s)", i,
+		uebpf_log(log, log_sz, "insn %zu: 4*([k]&0xf) loads a byte only (ldxb, not ldx%s)", i,
 			    BPF_SIZE(in->code) == BPF_H ? "h" : "");
 		break;
 	default:
-		classic_log(log, log_sz, "insn %zu: unknown opcode 0x%x", i, in->code);
+		uebpf_log(log, log_sz, "insn %zu: unknown opcode 0x%x", i, in->code);
 		break;
 	}
 	return -EINVAL;
@@ -115,11 +105,11 @@ static int refuse_code(const struct sock_filter *in, size_t i, char *log, size_t
 static int check_size(const struct sock_filter *insns, size_t n, size_t max, char *log, size_t log_sz)
 {
 	if (!insns || n == 0) {
-		classic_log(log, log_sz, "program is empty");
+		uebpf_log(log, log_sz, "program is empty");
 		return -EINVAL;
 	}
 	if (n > max) {
-		classic_log(log, log_sz, "program has %zu instructions, more than %zu", n, max);
+		uebpf_log(log, log_sz, "program has %zu instructions, more than %zu", n, max);
 		return -EINVAL;
 	}
 	return 0;
@@ -148,7 +138,7 @@ static int check_scratch(const struct sock_filter *insns, size_t n, char *log, s
 		case BPF_LD | BPF_MEM:
 		case BPF_LDX | BPF_MEM:
 			if (!(valid & (1u << in->k))) {
-				classic_log(log, log_sz, "insn %zu: M[%u] is read before it is written on every path", i,
+				uebpf_log(log, log_sz, "insn %zu: M[%u] is read before it is written on every path", i,
 					    in->k);
 				return -EINVAL;
 			}
@@ -181,7 +171,7 @@ static int check_insn(const struct sock_filter *insns, size_t n, size_t i, bool 
 	case BPF_ALU | BPF_DIV | BPF_K:
 	case BPF_ALU | BPF_MOD | BPF_K:
 		if (in->k == 0) {
-			classic_log(log, log_sz, "insn %zu: %s by constant zero", i,
+			uebpf_log(log, log_sz, "insn %zu: %s by constant zero", i,
 				    BPF_OP(in->code) == BPF_DIV ? "division" : "modulo");
 			return -EINVAL;
 		}
@@ -189,7 +179,7 @@ static int check_insn(const struct sock_filter *insns, size_t n, size_t i, bool 
 	case BPF_ALU | BPF_LSH | BPF_K:
 	case BPF_ALU | BPF_RSH | BPF_K:
 		if (kernel && in->k >= 32) {
-			classic_log(log, log_sz, "insn %zu: shift by %u (32 or more)", i, in->k);
+			uebpf_log(log, log_sz, "insn %zu: shift by %u (32 or more)", i, in->k);
 			return -EINVAL;
 		}
 		return 0;
@@ -198,7 +188,7 @@ static int check_insn(const struct sock_filter *insns, size_t n, size_t i, bool 
 	case BPF_ST:
 	case BPF_STX:
 		if (in->k >= BPF_MEMWORDS) {
-			classic_log(log, log_sz, "insn %zu: scratch slot M[%u] out of range (M[0] to M[15])", i, in->k);
+			uebpf_log(log, log_sz, "insn %zu: scratch slot M[%u] out of range (M[0] to M[15])", i, in->k);
 			return -EINVAL;
 		}
 		return 0;
@@ -206,15 +196,15 @@ static int check_insn(const struct sock_filter *insns, size_t n, size_t i, bool 
 		if (kernel && in->k >= n - i - 1) {
 			/* k is unsigned here: a backward jump is a huge forward one */
 			if ((int32_t)in->k < 0)
-				classic_log(log, log_sz, "insn %zu: jump backwards (ja %d)", i, (int32_t)in->k);
+				uebpf_log(log, log_sz, "insn %zu: jump backwards (ja %d)", i, (int32_t)in->k);
 			else
-				classic_log(log, log_sz, "insn %zu: jump past the end (ja %u)", i, in->k);
+				uebpf_log(log, log_sz, "insn %zu: jump past the end (ja %u)", i, in->k);
 			return -EINVAL;
 		}
 		/* libpcap's interpreter adds k as a signed offset */
 		int64_t target = (int64_t)i + 1 + (int32_t)in->k;
 		if (!kernel && (target < 0 || target >= (int64_t)n)) {
-			classic_log(log, log_sz, "insn %zu: jump outside the program (ja %d)", i, (int32_t)in->k);
+			uebpf_log(log, log_sz, "insn %zu: jump outside the program (ja %d)", i, (int32_t)in->k);
 			return -EINVAL;
 		}
 		return 0;
@@ -223,14 +213,14 @@ static int check_insn(const struct sock_filter *insns, size_t n, size_t i, bool 
 	case BPF_LD | BPF_H | BPF_ABS:
 	case BPF_LD | BPF_B | BPF_ABS:
 		if (kernel && in->k >= (uint32_t)SKF_AD_OFF && !classic_is_ancillary(in->k)) {
-			classic_log(log, log_sz, "insn %zu: unknown ancillary offset SKF_AD_OFF+%u", i,
+			uebpf_log(log, log_sz, "insn %zu: unknown ancillary offset SKF_AD_OFF+%u", i,
 				    in->k - (uint32_t)SKF_AD_OFF);
 			return -EINVAL;
 		}
 		return 0;
 	default:
 		if (is_cond_jump(in->code) && (i + in->jt + 1 >= n || i + in->jf + 1 >= n)) {
-			classic_log(log, log_sz, "insn %zu: jump past the end (jt %u, jf %u)", i, in->jt, in->jf);
+			uebpf_log(log, log_sz, "insn %zu: jump past the end (jt %u, jf %u)", i, in->jt, in->jf);
 			return -EINVAL;
 		}
 		return 0;
@@ -247,7 +237,7 @@ int uebpf_classic_check(const struct sock_filter *insns, size_t n, char *log, si
 		return err;
 	uint16_t last = insns[n - 1].code;
 	if (last != (BPF_RET | BPF_K) && last != (BPF_RET | BPF_A)) {
-		classic_log(log, log_sz, "insn %zu: the last instruction must be ret", n - 1);
+		uebpf_log(log, log_sz, "insn %zu: the last instruction must be ret", n - 1);
 		return -EINVAL;
 	}
 	return check_scratch(insns, n, log, log_sz);
@@ -264,7 +254,7 @@ int uebpf_classic_check_loose(const struct sock_filter *insns, size_t n, char *l
 	/* every other instruction continues with the next one */
 	uint16_t last = insns[n - 1].code;
 	if (last != (BPF_RET | BPF_K) && last != (BPF_RET | BPF_A) && last != (BPF_JMP | BPF_JA)) {
-		classic_log(log, log_sz, "insn %zu: runs off the end of the program", n - 1);
+		uebpf_log(log, log_sz, "insn %zu: runs off the end of the program", n - 1);
 		return -EINVAL;
 	}
 	return 0;

@@ -19,8 +19,7 @@ enum {
 };
 _Static_assert(CLASSIC_HELPER_RANDOM == UEBPF_CLASSIC_HELPER_LAST, "helper ids");
 
-/* printf into a caller's log; tolerates log == NULL / log_sz == 0. */
-void classic_log(char *log, size_t log_sz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+#include "isa/log.h"
 
 /* Is k (of an ld ABS) a known ancillary offset? */
 bool classic_is_ancillary(uint32_t k);

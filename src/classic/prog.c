@@ -31,7 +31,7 @@ static int load_ebpf(struct uebpf_classic_prog *p, char *log, size_t log_sz)
 
 	struct uebpf_helper_table *helpers = uebpf_helper_table_new();
 	if (!helpers || (err = uebpf_classic_helpers_register(helpers))) {
-		classic_log(log, log_sz, "out of memory");
+		uebpf_log(log, log_sz, "out of memory");
 		err = -ENOMEM;
 	} else {
 		struct uebpf_prog_opts opts = {
@@ -58,18 +58,18 @@ int uebpf_classic_load(const struct sock_filter *insns, size_t n, const struct u
 	if (opts) {
 		if (opts->sz < offsetof(struct uebpf_classic_opts, flags) + sizeof(opts->flags) ||
 		    opts->sz > sizeof(o)) {
-			classic_log(log, log_sz, "uebpf_classic_opts: unsupported size %zu", opts->sz);
+			uebpf_log(log, log_sz, "uebpf_classic_opts: unsupported size %zu", opts->sz);
 			return -EINVAL;
 		}
 		memcpy(&o, opts, opts->sz);
 	}
 	if (o.semantics != UEBPF_CLASSIC_LIBPCAP && o.semantics != UEBPF_CLASSIC_KERNEL) {
-		classic_log(log, log_sz, "unknown classic semantics %d", (int)o.semantics);
+		uebpf_log(log, log_sz, "unknown classic semantics %d", (int)o.semantics);
 		return -EINVAL;
 	}
 	if (o.runner != UEBPF_CLASSIC_RUN_CBPF && o.runner != UEBPF_CLASSIC_RUN_INTERP &&
 	    o.runner != UEBPF_CLASSIC_RUN_JIT) {
-		classic_log(log, log_sz, "unknown classic runner %d", (int)o.runner);
+		uebpf_log(log, log_sz, "unknown classic runner %d", (int)o.runner);
 		return -EINVAL;
 	}
 	bool fallback = o.flags & UEBPF_CLASSIC_F_FALLBACK;
@@ -77,7 +77,7 @@ int uebpf_classic_load(const struct sock_filter *insns, size_t n, const struct u
 	/* the kernel's rules first; the loose ones only for the cBPF interpreter */
 	bool kernel_ok = uebpf_classic_check(insns, n, why, sizeof(why)) == 0;
 	if (!kernel_ok && !fallback) {
-		classic_log(log, log_sz, "%s", why);
+		uebpf_log(log, log_sz, "%s", why);
 		return -EINVAL;
 	}
 	if (!kernel_ok && (err = uebpf_classic_check_loose(insns, n, log, log_sz)))
@@ -86,7 +86,7 @@ int uebpf_classic_load(const struct sock_filter *insns, size_t n, const struct u
 	struct uebpf_classic_prog *p = calloc(1, sizeof(*p));
 	if (!p || !(p->insns = malloc(n * sizeof(*insns)))) {
 		free(p);
-		classic_log(log, log_sz, "out of memory");
+		uebpf_log(log, log_sz, "out of memory");
 		return -ENOMEM;
 	}
 	memcpy(p->insns, insns, n * sizeof(*insns));
@@ -95,17 +95,17 @@ int uebpf_classic_load(const struct sock_filter *insns, size_t n, const struct u
 	p->kernel_checked = kernel_ok;
 	p->runner = kernel_ok ? o.runner : UEBPF_CLASSIC_RUN_CBPF;
 	if (kernel_ok)
-		classic_log(log, log_sz, "%s", "");
+		uebpf_log(log, log_sz, "%s", "");
 	else
-		classic_log(log, log_sz, "%s; running in the cBPF interpreter", why);
+		uebpf_log(log, log_sz, "%s; running in the cBPF interpreter", why);
 
 	if (p->runner != UEBPF_CLASSIC_RUN_CBPF && (err = load_ebpf(p, why, sizeof(why)))) {
 		if (!fallback) {
-			classic_log(log, log_sz, "%s", why);
+			uebpf_log(log, log_sz, "%s", why);
 			uebpf_classic_free(p);
 			return err;
 		}
-		classic_log(log, log_sz, "%s; running in the cBPF interpreter", why);
+		uebpf_log(log, log_sz, "%s; running in the cBPF interpreter", why);
 		p->runner = UEBPF_CLASSIC_RUN_CBPF;
 	}
 	*out = p;

@@ -443,7 +443,7 @@ int uebpf_classic_translate(const struct sock_filter *insns, size_t n, enum uebp
 			size_t from = 0;
 			while (from + 1 < n && start[from + 1] <= o.fix[f].at)
 				from++;
-			classic_log(log, log_sz, "insn %zu: jump too far for eBPF's 16-bit offsets after translation",
+			uebpf_log(log, log_sz, "insn %zu: jump too far for eBPF's 16-bit offsets after translation",
 				    from);
 			err = -EINVAL;
 			goto out;
@@ -456,7 +456,7 @@ int uebpf_classic_translate(const struct sock_filter *insns, size_t n, enum uebp
 	err = 0;
 	goto out;
 oom:
-	classic_log(log, log_sz, "out of memory");
+	uebpf_log(log, log_sz, "out of memory");
 	err = -ENOMEM;
 out:
 	free(start);

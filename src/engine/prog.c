@@ -7,16 +7,6 @@
 
 #include "engine/prog.h"
 
-void uebpf_log(char *log, size_t log_sz, const char *fmt, ...)
-{
-	if (!log || !log_sz)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(log, log_sz, fmt, ap);
-	va_end(ap);
-}
-
 /* Replace pseudo lddw by plain ones carrying the resolved value, and check
  * that every helper the program calls is in the table. */
 static int resolve(struct uebpf_prog *prog, const struct uebpf_prog_opts *opts, char *log, size_t log_sz)

@@ -9,6 +9,8 @@
 
 #include <uebpf/engine.h>
 
+#include "isa/log.h"
+
 struct uebpf_region {
 	uintptr_t start, end; /* [start, end) */
 	bool writable;
@@ -49,8 +51,5 @@ int uebpf_interp_run(const struct uebpf_prog *prog, void *mem, size_t mem_len, u
  * "insn N: ..." in log; jit_free releases them. */
 int uebpf_jit_x86_64_compile(struct uebpf_prog *prog, char *log, size_t log_sz);
 void uebpf_jit_free(struct uebpf_prog *prog);
-
-/* printf into a caller's log buffer; tolerates log == NULL / log_sz == 0. */
-void uebpf_log(char *log, size_t log_sz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

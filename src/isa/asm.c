@@ -52,13 +52,13 @@ static int __attribute__((format(printf, 2, 3))) fail(struct asm_state *st, cons
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	isa_log(st->log, st->log_sz, "line %u: %s", st->line, msg);
+	uebpf_log(st->log, st->log_sz, "line %u: %s", st->line, msg);
 	return -EINVAL;
 }
 
 static int oom(struct asm_state *st)
 {
-	isa_log(st->log, st->log_sz, "line %u: out of memory", st->line);
+	uebpf_log(st->log, st->log_sz, "line %u: out of memory", st->line);
 	return -ENOMEM;
 }
 
@@ -644,7 +644,7 @@ int uebpf_asm(const char *text, struct bpf_insn **out, size_t *n_out, char *log,
 	*out = NULL;
 	*n_out = 0;
 	if (!copy) {
-		isa_log(log, log_sz, "line 0: out of memory");
+		uebpf_log(log, log_sz, "line 0: out of memory");
 		return -ENOMEM;
 	}
 	char *line = copy;

@@ -45,11 +45,11 @@ static int check_one(const struct bpf_insn *insns, size_t n, size_t i, char *log
 	char msg[96];
 
 	if (isa_fields_check(insn, &op, msg, sizeof(msg)) < 0) {
-		isa_log(log, log_sz, "insn %zu: %s", i, msg);
+		uebpf_log(log, log_sz, "insn %zu: %s", i, msg);
 		return -EINVAL;
 	}
 	if (written_reg(insn, op) == BPF_REG_10) {
-		isa_log(log, log_sz, "insn %zu: frame pointer is read only", i);
+		uebpf_log(log, log_sz, "insn %zu: frame pointer is read only", i);
 		return -EINVAL;
 	}
 	if (op->form != FORM_LDDW)
@@ -57,13 +57,13 @@ static int check_one(const struct bpf_insn *insns, size_t n, size_t i, char *log
 
 	const struct bpf_insn *next = &insns[i + 1];
 	if (i + 1 >= n || next->code || next->dst_reg || next->src_reg || next->off) {
-		isa_log(log, log_sz, "insn %zu: invalid bpf_ld_imm64 insn", i);
+		uebpf_log(log, log_sz, "insn %zu: invalid bpf_ld_imm64 insn", i);
 		return -EINVAL;
 	}
 	/* these pseudo sources carry nothing in the second slot */
 	if ((insn->src_reg == BPF_PSEUDO_MAP_FD || insn->src_reg == BPF_PSEUDO_MAP_IDX ||
 	     insn->src_reg == BPF_PSEUDO_FUNC) && next->imm) {
-		isa_log(log, log_sz, "insn %zu: unrecognized bpf_ld_imm64 insn", i);
+		uebpf_log(log, log_sz, "insn %zu: unrecognized bpf_ld_imm64 insn", i);
 		return -EINVAL;
 	}
 	return 0;
@@ -106,16 +106,16 @@ static int check_subprog(const struct bpf_insn *insns, const uint8_t *slot, size
 		if ((slot[i] & SLOT_SECOND) || !jump_target(&insns[i], i, &t))
 			continue;
 		if (t < (int64_t)start || t >= (int64_t)end) {
-			isa_log(log, log_sz, "insn %zu: jump out of range from insn %zu to %lld", i, i, (long long)t);
+			uebpf_log(log, log_sz, "insn %zu: jump out of range from insn %zu to %lld", i, i, (long long)t);
 			return -EINVAL;
 		}
 		if (slot[t] & SLOT_SECOND) {
-			isa_log(log, log_sz, "insn %zu: jump into the middle of ldimm64 insn %lld", i, (long long)t - 1);
+			uebpf_log(log, log_sz, "insn %zu: jump into the middle of ldimm64 insn %lld", i, (long long)t - 1);
 			return -EINVAL;
 		}
 	}
 	if (!ends_subprog(&insns[end - 1]) || (slot[end - 1] & SLOT_SECOND)) {
-		isa_log(log, log_sz, "insn %zu: last insn is not an exit or jmp", end - 1);
+		uebpf_log(log, log_sz, "insn %zu: last insn is not an exit or jmp", end - 1);
 		return -EINVAL;
 	}
 	return 0;
@@ -124,17 +124,17 @@ static int check_subprog(const struct bpf_insn *insns, const uint8_t *slot, size
 int uebpf_insns_check(const struct bpf_insn *insns, size_t n, char *log, size_t log_sz)
 {
 	if (n == 0) {
-		isa_log(log, log_sz, "insn 0: empty program");
+		uebpf_log(log, log_sz, "insn 0: empty program");
 		return -EINVAL;
 	}
 	if (n > UEBPF_MAX_INSNS) {
-		isa_log(log, log_sz, "insn %u: program too large: %zu insns, at most %u", UEBPF_MAX_INSNS, n,
+		uebpf_log(log, log_sz, "insn %u: program too large: %zu insns, at most %u", UEBPF_MAX_INSNS, n,
 			UEBPF_MAX_INSNS);
 		return -EINVAL;
 	}
 	uint8_t *slot = calloc(n, 1);
 	if (!slot) {
-		isa_log(log, log_sz, "insn 0: out of memory");
+		uebpf_log(log, log_sz, "insn 0: out of memory");
 		return -ENOMEM;
 	}
 	int err = -EINVAL;
@@ -152,11 +152,11 @@ int uebpf_insns_check(const struct bpf_insn *insns, size_t n, char *log, size_t 
 		if ((slot[i] & SLOT_SECOND) || !subprog_target(&insns[i], i, &t))
 			continue;
 		if (t < 0 || t >= (int64_t)n) {
-			isa_log(log, log_sz, "insn %zu: call to invalid destination insn %lld", i, (long long)t);
+			uebpf_log(log, log_sz, "insn %zu: call to invalid destination insn %lld", i, (long long)t);
 			goto out;
 		}
 		if (slot[t] & SLOT_SECOND) {
-			isa_log(log, log_sz, "insn %zu: jump into the middle of ldimm64 insn %lld", i, (long long)t - 1);
+			uebpf_log(log, log_sz, "insn %zu: jump into the middle of ldimm64 insn %lld", i, (long long)t - 1);
 			goto out;
 		}
 		slot[t] |= SLOT_SUBPROG;

@@ -260,13 +260,13 @@ int isa_fields_check(const struct bpf_insn *insn, const struct isa_op **op_out, 
 	*op_out = op;
 	if (!op) {
 		if (!any_row(insn->code))
-			isa_log(msg, msg_sz, "unknown opcode %02x", insn->code);
+			uebpf_log(msg, msg_sz, "unknown opcode %02x", insn->code);
 		else if (insn->code == LDDW)
-			isa_log(msg, msg_sz, "unrecognized bpf_ld_imm64 insn");
+			uebpf_log(msg, msg_sz, "unrecognized bpf_ld_imm64 insn");
 		else if (BPF_CLASS(insn->code) == BPF_STX)
-			isa_log(msg, msg_sz, "BPF_ATOMIC uses invalid atomic opcode %02x", (uint32_t)insn->imm);
+			uebpf_log(msg, msg_sz, "BPF_ATOMIC uses invalid atomic opcode %02x", (uint32_t)insn->imm);
 		else /* a known byte whose selecting field matches no row */
-			isa_log(msg, msg_sz, "%s uses reserved fields", family(insn->code, any_row(insn->code)->form));
+			uebpf_log(msg, msg_sz, "%s uses reserved fields", family(insn->code, any_row(insn->code)->form));
 		return -EINVAL;
 	}
 
@@ -276,21 +276,21 @@ int isa_fields_check(const struct bpf_insn *insn, const struct isa_op **op_out, 
 		   (!(used & F_OFF) && op->sel != SEL_OFF && insn->off) ||
 		   (!(used & F_IMM) && op->sel != SEL_IMM && insn->imm);
 	if (bad) {
-		isa_log(msg, msg_sz, "%s uses reserved fields", family(insn->code, op->form));
+		uebpf_log(msg, msg_sz, "%s uses reserved fields", family(insn->code, op->form));
 		return -EINVAL;
 	}
 	if ((used & F_DST) && insn->dst_reg > BPF_REG_10) {
-		isa_log(msg, msg_sz, "R%d is invalid", insn->dst_reg);
+		uebpf_log(msg, msg_sz, "R%d is invalid", insn->dst_reg);
 		return -EINVAL;
 	}
 	if ((used & F_SRC) && insn->src_reg > BPF_REG_10) {
-		isa_log(msg, msg_sz, "R%d is invalid", insn->src_reg);
+		uebpf_log(msg, msg_sz, "R%d is invalid", insn->src_reg);
 		return -EINVAL;
 	}
 	return 0;
 }
 
-void isa_log(char *buf, size_t sz, const char *fmt, ...)
+void uebpf_log(char *buf, size_t sz, const char *fmt, ...)
 {
 	if (!buf || !sz)
 		return;

@@ -11,6 +11,8 @@
 
 #include <uebpf/isa.h>
 
+#include "isa/log.h"
+
 /* Operand form: which fields an instruction uses and how its text looks.
  * Every field a form does not list must be zero. */
 enum isa_form {
@@ -69,6 +71,5 @@ bool isa_form_uses_dst(enum isa_form f);
 bool isa_form_uses_src(enum isa_form f);
 
 /* printf into a caller's buffer; tolerates buf == NULL / sz == 0. */
-void isa_log(char *buf, size_t sz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif
