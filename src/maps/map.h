@@ -1,0 +1,66 @@
+/* Map internals shared by the map types, the helpers and the engine. The core
+ * (map.c) never switches on a map type: each type fills one ops table, as the
+ * kernel's bpf_map_ops. */
+#ifndef UEBPF_MAPS_MAP_H
+#define UEBPF_MAPS_MAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uebpf/map.h>
+
+struct uebpf_map_ops {
+	/* creation: check the attributes (-EINVAL with a log line naming the
+	 * rule), then size the shared region and lay it out */
+	int (*check)(const struct uebpf_map_info *info, char *log, size_t log_sz);
+	size_t (*shm_size)(const struct uebpf_map_info *info);
+	int (*init)(struct uebpf_map *map); /* fresh shared region, zeroed */
+	int (*attach)(struct uebpf_map *map); /* process-local state for an existing region (may be NULL) */
+	void (*release)(struct uebpf_map *map); /* process-local state (may be NULL) */
+
+	/* program side (helpers): pointer to the value for this CPU, or NULL */
+	void *(*lookup_elem)(struct uebpf_map *map, const void *key);
+	long (*update_elem)(struct uebpf_map *map, const void *key, const void *value, uint64_t flags);
+	long (*delete_elem)(struct uebpf_map *map, const void *key);
+	long (*push_elem)(struct uebpf_map *map, const void *value, uint64_t flags);
+	long (*pop_elem)(struct uebpf_map *map, void *value);
+	long (*peek_elem)(struct uebpf_map *map, void *value);
+	/* bpf_for_each_map_elem: cb(map, key, value, ctx) returns 0 to go on */
+	long (*for_each)(struct uebpf_map *map, uint64_t (*cb)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t),
+			 void *cb_ctx, uint64_t flags);
+
+	/* user side (syscall semantics): value is uebpf_map_user_value_size bytes */
+	int (*sys_lookup)(struct uebpf_map *map, const void *key, void *value);
+	int (*sys_update)(struct uebpf_map *map, const void *key, const void *value, uint64_t flags);
+	int (*sys_delete)(struct uebpf_map *map, const void *key);
+	int (*sys_lookup_and_delete)(struct uebpf_map *map, const void *key, void *value);
+	int (*get_next_key)(struct uebpf_map *map, const void *key, void *next_key);
+};
+
+/* A map as one process sees it. Everything the map holds lives in shm (which
+ * starts with a header another process validates); local is per-process. */
+struct uebpf_map {
+	struct uebpf_map_info info;
+	const struct uebpf_map_ops *ops;
+	void *shm;          /* the shared region */
+	size_t shm_size;
+	int fd;             /* memfd or /dev/shm file */
+	void *local;        /* process-local state of the type (prog_array slots, inner maps...) */
+	struct uebpf_map *inner_template; /* map-in-map */
+};
+
+/* The ops table of a map type, or NULL when uebpf does not support it. */
+const struct uebpf_map_ops *uebpf_map_ops_for(enum bpf_map_type type);
+
+/* The CPU whose slot percpu maps use for the calling thread. */
+uint32_t uebpf_map_cpu(const struct uebpf_map *map);
+
+/* prog_array: the program in a slot (NULL when empty), for bpf_tail_call. */
+struct uebpf_prog *uebpf_map_prog_at(struct uebpf_map *map, uint32_t index);
+
+/* array (and global data): the address of the whole value area, for
+ * BPF_PSEUDO_MAP_VALUE and direct value access; NULL for other types. */
+void *uebpf_map_value_base(struct uebpf_map *map);
+
+#endif
