@@ -27,6 +27,14 @@ typedef uint64_t (*uebpf_helper_fn)(uint64_t r1, uint64_t r2, uint64_t r3, uint6
 
 #define UEBPF_MAX_HELPERS 512
 
+/* A BPF function handed to a helper as a callback (lddw src=BPF_PSEUDO_FUNC,
+ * for bpf_loop and bpf_for_each_map_elem): the engine resolves the lddw to
+ * one of these, and the helper calls it with r1..r5, getting its r0. */
+struct uebpf_callback {
+	uint64_t (*call)(const struct uebpf_callback *cb, uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+			 uint64_t r5);
+};
+
 /* A table an embedder fills: helper id -> function. Shared by every engine. */
 struct uebpf_helper_table;
 struct uebpf_helper_table *uebpf_helper_table_new(void);
@@ -34,6 +42,9 @@ void uebpf_helper_table_free(struct uebpf_helper_table *t);
 int uebpf_helper_table_set(struct uebpf_helper_table *t, uint32_t id, const char *name, uebpf_helper_fn fn);
 uebpf_helper_fn uebpf_helper_table_get(const struct uebpf_helper_table *t, uint32_t id);
 const char *uebpf_helper_table_name(const struct uebpf_helper_table *t, uint32_t id);
+/* Every helper uebpf implements (maps, probe_read, printk, ring buffer, ...),
+ * under the kernel's ids and names; shared, never freed. */
+const struct uebpf_helper_table *uebpf_helpers_default(void);
 
 /* Resolves a pseudo lddw (src_reg = BPF_PSEUDO_MAP_FD, _VALUE, _IDX, ...; imm
  * and next_imm as in the instruction) to the 64-bit value to load. Returns 0

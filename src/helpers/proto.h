@@ -52,6 +52,14 @@ struct uebpf_helper_proto {
 	bool might_sleep;
 };
 
+/* Internal helpers that only rewrites emitted after verification call (ids
+ * past every kernel helper): LD_ABS / LD_IND of 1, 2, 4 bytes from a
+ * struct uebpf_pkt_ctx at an offset; the value in host order, or -EFAULT. */
+#define UEBPF_FUNC_ld_abs_8 (UEBPF_MAX_HELPERS - 3)
+#define UEBPF_FUNC_ld_abs_16 (UEBPF_MAX_HELPERS - 2)
+#define UEBPF_FUNC_ld_abs_32 (UEBPF_MAX_HELPERS - 1)
+uebpf_helper_fn uebpf_helper_internal(uint32_t id);
+
 /* The prototype of helper id, or NULL when uebpf does not implement it. */
 const struct uebpf_helper_proto *uebpf_helper_proto(uint32_t id);
 /* The kernel's name for any helper id (also those uebpf lacks), or NULL. */

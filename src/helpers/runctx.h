@@ -16,6 +16,7 @@ struct uebpf_run_ctx {
 	 * added); NULL: written to stderr */
 	void (*print)(void *arg, const char *msg, size_t len);
 	void *print_arg;
+	void *regs;              /* struct pt_regs of the event (user stacks), or NULL */
 	uint32_t tail_calls;     /* taken so far; at most 33 as in the kernel */
 };
 

@@ -37,6 +37,10 @@ struct uebpf_progtype {
 	bool has_ret_range;     /* exit value must lie in [ret_min, ret_max] */
 	int64_t ret_min, ret_max;
 	bool ld_abs;            /* LD_ABS / LD_IND allowed (skb types) */
+	/* After acceptance, LD_ABS / LD_IND is rewritten into at most max insns
+	 * (a call to an internal load helper, as the kernel's bpf_gen_ld_abs);
+	 * returns the count or -errno. Set when ld_abs is. */
+	int (*gen_ld_abs)(const struct bpf_insn *insn, struct bpf_insn *out, size_t max);
 	bool pkt_access;        /* direct packet access */
 };
 
