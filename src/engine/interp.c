@@ -65,6 +65,15 @@ static bool inside(uintptr_t lo, uintptr_t hi, uint64_t addr, uint64_t size)
 	return addr >= lo && addr <= hi && hi - addr >= size;
 }
 
+/* The stacks of checked runs further up this thread's call chain: a
+ * callback (bpf_loop) runs in a nested interpreter and may touch its
+ * caller's stack through the pointer the caller passed. */
+struct outer_stack {
+	uintptr_t lo, hi;
+	const struct outer_stack *up;
+};
+static _Thread_local const struct outer_stack *outer_stacks;
+
 /* Checked mode: may the program touch [addr, addr+size)? The stack is every
  * live frame (callers' frames are reachable through pointers they passed). */
 static __attribute__((noinline)) enum fault check_access(const struct uebpf_prog *prog, uintptr_t stack_lo,
@@ -78,6 +87,9 @@ static __attribute__((noinline)) enum fault check_access(const struct uebpf_prog
 		return FAULT_ALIGN;
 	if (inside(stack_lo, stack_hi, addr, size) || inside(mem, mem + mem_len, addr, size))
 		return FAULT_NONE;
+	for (const struct outer_stack *o = outer_stacks; o; o = o->up)
+		if (inside(o->lo, o->hi, addr, size))
+			return FAULT_NONE;
 	for (size_t i = 0; i < prog->n_regions; i++) {
 		const struct uebpf_region *r = &prog->regions[i];
 		if (!inside(r->start, r->end, addr, size))
@@ -419,8 +431,8 @@ static inline uint64_t swap(uint64_t v, int32_t bits)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Woverride-init"
 
-static int interp(const struct uebpf_prog *prog, void *mem, size_t mem_len, uint64_t *ret, char *log, size_t log_sz,
-		  struct labels *labels)
+static int interp(const struct uebpf_prog *prog, uint32_t entry, const uint64_t *args, void *mem, size_t mem_len,
+		  uint64_t *ret, char *log, size_t log_sz, struct labels *labels)
 {
 	static const void *const fast[N_VARIANTS][256] = {
 		[0][0 ... 255] = &&invalid,
@@ -466,7 +478,7 @@ static int interp(const struct uebpf_prog *prog, void *mem, size_t mem_len, uint
 	}
 
 	const struct uebpf_interp_insn *const code = prog->interp_code;
-	const struct uebpf_interp_insn *insn = code, *run = code;
+	const struct uebpf_interp_insn *insn = code + entry, *run = code + entry;
 	uint64_t stack[STACK_WORDS] __attribute__((aligned(16)));
 	const uintptr_t stack_top = (uintptr_t)(stack + STACK_WORDS);
 	struct frame frames[UEBPF_MAX_CALL_DEPTH];
@@ -485,6 +497,8 @@ static int interp(const struct uebpf_prog *prog, void *mem, size_t mem_len, uint
 	r[1] = (uintptr_t)mem;
 	r[2] = mem_len;
 	r[3] = r[4] = r[5] = r[6] = r[7] = r[8] = r[9] = 0;
+	if (args)
+		memcpy(&r[1], args, 5 * sizeof(uint64_t));
 	r[10] = stack_top;
 	/* an unverified program could read stack it never wrote: give it zeros,
 	 * not the host's leftovers */
@@ -604,6 +618,24 @@ gotol:
 	DISPATCH();
 
 call_chk:
+	if (insn->src == 0) {
+		/* a helper may call back into a nested checked run */
+		struct outer_stack me = { stack_top - (depth + 1) * UEBPF_STACK_SIZE, stack_top, outer_stacks };
+		outer_stacks = &me;
+		if (insn->imm == BPF_FUNC_tail_call) {
+			struct uebpf_tail_result t = uebpf_engine_tail_call(r[1], r[2], r[3]);
+			outer_stacks = me.up;
+			if (t.taken) {
+				*ret = t.value;
+				return 0;
+			}
+			r[0] = t.value;
+		} else {
+			r[0] = prog->helpers[insn->imm](r[1], r[2], r[3], r[4], r[5]);
+			outer_stacks = me.up;
+		}
+		NEXT();
+	}
 	if (insn->src == BPF_PSEUDO_CALL) {
 		CHARGE();
 		run = insn + 1 + insn->imm;
@@ -615,6 +647,15 @@ call_chk:
 	}
 call:
 	if (insn->src == 0) {
+		if (insn->imm == BPF_FUNC_tail_call) {
+			struct uebpf_tail_result t = uebpf_engine_tail_call(r[1], r[2], r[3]);
+			if (t.taken) {
+				*ret = t.value;
+				return 0;
+			}
+			r[0] = t.value;
+			NEXT();
+		}
 		r[0] = prog->helpers[insn->imm](r[1], r[2], r[3], r[4], r[5]);
 		NEXT();
 	}
@@ -685,7 +726,17 @@ int uebpf_interp_run(const struct uebpf_prog *prog, void *mem, size_t mem_len, u
 		uebpf_log(log, log_sz, "the program was not prepared for the interpreter");
 		return -EINVAL;
 	}
-	return interp(prog, mem, mem_len, ret, log, log_sz, NULL);
+	return interp(prog, 0, NULL, mem, mem_len, ret, log, log_sz, NULL);
+}
+
+int uebpf_interp_call(const struct uebpf_prog *prog, uint32_t entry, const uint64_t args[5], uint64_t *ret,
+		      char *log, size_t log_sz)
+{
+	if (!prog->interp_code || entry >= prog->n) {
+		uebpf_log(log, log_sz, "the program was not prepared for the interpreter");
+		return -EINVAL;
+	}
+	return interp(prog, entry, args, NULL, 0, ret, log, log_sz, NULL);
 }
 
 /* The register whose value acc holds after `in` ran, given the one it held
@@ -750,7 +801,7 @@ int uebpf_interp_prepare(struct uebpf_prog *prog, char *log, size_t log_sz)
 		uebpf_log(log, log_sz, "out of memory");
 		return -ENOMEM;
 	}
-	interp(NULL, NULL, 0, NULL, NULL, 0, &l);
+	interp(NULL, 0, NULL, NULL, 0, NULL, NULL, 0, &l);
 	mark_targets(prog->insns, prog->n, target);
 	for (size_t i = 0; i < prog->n; i++) {
 		const struct bpf_insn *in = &prog->insns[i];

@@ -2006,6 +2006,27 @@ static void emit_exit(struct jit *j, size_t i)
 	epilogue(j, &j->funcs[j->func_of[i]]);
 }
 
+/* bpf_tail_call: the engine runs the target (struct uebpf_tail_result comes
+ * back in rax:rdx); when it was taken, this program returns its r0 at once.
+ * Only the main function may do it: a subprogram's frames would need
+ * unwinding. */
+static int tail_call(struct jit *j, size_t i)
+{
+	if (j->func_of[i] != 0)
+		return fail(j, i, -EOPNOTSUPP, "tail call inside a subprogram");
+	mov_rr(j, true, RDX, j->reg[BPF_REG_3]);
+	movabs(j, RAX, (uint64_t)(uintptr_t)uebpf_engine_tail_call);
+	op_rr(j, 0, false, 0xFF, 2, RAX, false); /* call rax */
+	alu_rr(j, 0x85, true, RAX, RAX);
+	size_t not_taken = fwd8(j, CC_E);
+	mov_rr(j, true, j->reg[BPF_REG_0], RDX);
+	emit_exit(j, i);
+	patch8(j, not_taken);
+	j->fell = true;
+	mov_rr(j, true, j->reg[BPF_REG_0], RDX);
+	return 1;
+}
+
 static uint64_t no_helper(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5)
 {
 	return 0;
@@ -2108,6 +2129,8 @@ static int jmp(struct jit *j, size_t i, int zf, bool zf_32)
 			mov_rr(j, true, j->reg[BPF_REG_0], RAX);
 			return 1;
 		}
+		if (in->src_reg == 0 && in->imm == BPF_FUNC_tail_call)
+			return tail_call(j, i);
 		if (in->src_reg == 0) {
 			mov_rr(j, true, RDX, j->reg[BPF_REG_3]);
 			movabs(j, RAX, (uint64_t)(uintptr_t)j->prog->helpers[in->imm]);

@@ -6,6 +6,36 @@
 #include <string.h>
 
 #include "engine/prog.h"
+#include "maps/map.h"
+
+#define MAX_TAIL_CALLS 33 /* MAX_TAIL_CALL_CNT */
+
+/* Tail calls taken in the current top-level run of this thread, and
+ * whether a run is in progress (nested runs are tail calls). */
+static _Thread_local uint32_t tail_calls;
+static _Thread_local bool in_run;
+static _Thread_local int nested_err; /* a tail-called program or a callback faulted (checked mode) */
+#pragma weak uebpf_map_prog_at /* WIP-WEAK: until src/maps provides it */
+
+static uint64_t callback_call(const struct uebpf_callback *cb, uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+			      uint64_t r5)
+{
+	const struct uebpf_engine_callback *c = (const struct uebpf_engine_callback *)cb;
+	uint64_t args[5] = { r1, r2, r3, r4, r5 }, ret = 0;
+	int err = uebpf_interp_call(c->prog, c->entry, args, &ret, NULL, 0);
+	if (err && !nested_err)
+		nested_err = err;
+	return ret;
+}
+
+static size_t count_callbacks(const struct bpf_insn *insns, size_t n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (insns[i].code == (BPF_LD | BPF_IMM | BPF_DW) && insns[i].src_reg == BPF_PSEUDO_FUNC)
+			k++;
+	return k;
+}
 
 /* Replace pseudo lddw by plain ones carrying the resolved value, and check
  * that every helper the program calls is in the table. */
@@ -14,7 +44,16 @@ static int resolve(struct uebpf_prog *prog, const struct uebpf_prog_opts *opts, 
 	for (size_t i = 0; i < prog->n; i++) {
 		struct bpf_insn *in = &prog->insns[i];
 		if (in->code == (BPF_LD | BPF_IMM | BPF_DW)) {
-			if (in->src_reg) {
+			if (in->src_reg == BPF_PSEUDO_FUNC) {
+				/* uebpf_insns_check proved the target inside the program */
+				int64_t t = (int64_t)i + 1 + in->imm;
+				struct uebpf_engine_callback *cb = &prog->callbacks[prog->n_callbacks++];
+				*cb = (struct uebpf_engine_callback){ { callback_call }, prog, (uint32_t)t };
+				uint64_t v = (uintptr_t)&cb->base;
+				in->src_reg = 0;
+				in[0].imm = (int32_t)(uint32_t)v;
+				in[1].imm = (int32_t)(uint32_t)(v >> 32);
+			} else if (in->src_reg) {
 				uint64_t v;
 				int err = opts->resolve ? opts->resolve(opts->resolve_ctx, in->src_reg, in->imm,
 									in[1].imm, &v)
@@ -29,7 +68,7 @@ static int resolve(struct uebpf_prog *prog, const struct uebpf_prog_opts *opts, 
 				in[1].imm = (int32_t)(uint32_t)(v >> 32);
 			}
 			i++;
-		} else if (in->code == (BPF_JMP | BPF_CALL) && in->src_reg == 0) {
+		} else if (in->code == (BPF_JMP | BPF_CALL) && in->src_reg == 0 && in->imm != BPF_FUNC_tail_call) {
 			if (in->imm < 0 || in->imm >= UEBPF_MAX_HELPERS || !prog->helpers[in->imm]) {
 				uebpf_log(log, log_sz, "insn %zu: call to unknown helper %d", i, in->imm);
 				return -EINVAL;
@@ -74,6 +113,12 @@ int uebpf_prog_load(const struct bpf_insn *insns, size_t n, const struct uebpf_p
 	}
 	memcpy(prog->insns, insns, n * sizeof(*insns));
 	prog->n = n;
+	size_t n_cb = count_callbacks(insns, n);
+	if (n_cb && !(prog->callbacks = calloc(n_cb, sizeof(*prog->callbacks)))) {
+		uebpf_prog_free(prog);
+		uebpf_log(log, log_sz, "out of memory");
+		return -ENOMEM;
+	}
 	prog->engine = o.engine;
 	prog->flags = o.flags;
 	prog->insn_budget = o.insn_budget ? o.insn_budget : UEBPF_DEFAULT_INSN_BUDGET;
@@ -83,7 +128,8 @@ int uebpf_prog_load(const struct bpf_insn *insns, size_t n, const struct uebpf_p
 	err = resolve(prog, &o, log, log_sz);
 	if (!err && o.engine == UEBPF_ENGINE_JIT)
 		err = uebpf_jit_x86_64_compile(prog, log, log_sz);
-	else if (!err)
+	/* callbacks run in the interpreter, also from JIT-compiled code */
+	if (!err && (o.engine == UEBPF_ENGINE_INTERP || prog->n_callbacks))
 		err = uebpf_interp_prepare(prog, log, log_sz);
 	if (err) {
 		uebpf_prog_free(prog);
@@ -100,6 +146,7 @@ void uebpf_prog_free(struct uebpf_prog *prog)
 	uebpf_jit_free(prog);
 	free(prog->interp_code);
 	free(prog->regions);
+	free(prog->callbacks);
 	free(prog->insns);
 	free(prog);
 }
@@ -116,13 +163,44 @@ int uebpf_prog_add_region(struct uebpf_prog *prog, void *addr, size_t len, bool 
 	return 0;
 }
 
-int uebpf_prog_run(struct uebpf_prog *prog, void *mem, size_t mem_len, uint64_t *ret, char *log, size_t log_sz)
+static int run(struct uebpf_prog *prog, void *mem, size_t mem_len, uint64_t *ret, char *log, size_t log_sz)
 {
 	if (prog->engine == UEBPF_ENGINE_JIT) {
 		*ret = prog->jit_fn(mem, mem_len);
 		return 0;
 	}
 	return uebpf_interp_run(prog, mem, mem_len, ret, log, log_sz);
+}
+
+int uebpf_prog_run(struct uebpf_prog *prog, void *mem, size_t mem_len, uint64_t *ret, char *log, size_t log_sz)
+{
+	if (in_run)
+		return run(prog, mem, mem_len, ret, log, log_sz);
+	in_run = true;
+	tail_calls = 0;
+	nested_err = 0;
+	int err = run(prog, mem, mem_len, ret, log, log_sz);
+	in_run = false;
+	if (!err && nested_err) {
+		uebpf_log(log, log_sz, "a tail-called program or a callback faulted: %s", strerror(-nested_err));
+		err = nested_err;
+	}
+	return err;
+}
+
+struct uebpf_tail_result uebpf_engine_tail_call(uint64_t ctx, uint64_t map, uint64_t index)
+{
+	struct uebpf_map *m = (struct uebpf_map *)(uintptr_t)map;
+	struct uebpf_prog *target = (uint32_t)index == index ? uebpf_map_prog_at(m, (uint32_t)index) : NULL;
+	if (!target || tail_calls >= MAX_TAIL_CALLS)
+		return (struct uebpf_tail_result){ 0, (uint64_t)-ENOENT };
+	tail_calls++;
+	/* the target's mem_len: a tail call passes only the context */
+	uint64_t r0 = 0;
+	int err = run(target, (void *)(uintptr_t)ctx, 0, &r0, NULL, 0);
+	if (err && !nested_err)
+		nested_err = err;
+	return (struct uebpf_tail_result){ 1, r0 };
 }
 
 const struct bpf_insn *uebpf_prog_insns(const struct uebpf_prog *prog, size_t *n)

@@ -18,6 +18,14 @@ struct uebpf_region {
 
 typedef uint64_t (*uebpf_jit_fn)(void *mem, uint64_t mem_len);
 
+/* A BPF function passed to helpers (lddw src=BPF_PSEUDO_FUNC): entry is its
+ * first instruction; it runs in the interpreter. */
+struct uebpf_engine_callback {
+	struct uebpf_callback base;
+	struct uebpf_prog *prog;
+	uint32_t entry;
+};
+
 struct uebpf_prog {
 	struct bpf_insn *insns;
 	size_t n;
@@ -26,6 +34,9 @@ struct uebpf_prog {
 	uint64_t insn_budget;
 	/* helper id -> function, copied from the embedder's table at load */
 	uebpf_helper_fn helpers[UEBPF_MAX_HELPERS];
+
+	struct uebpf_engine_callback *callbacks; /* one per BPF_PSEUDO_FUNC lddw */
+	size_t n_callbacks;
 
 	struct uebpf_region *regions; /* checked mode: extra memory */
 	size_t n_regions;
@@ -46,6 +57,18 @@ struct uebpf_prog {
 int uebpf_interp_prepare(struct uebpf_prog *prog, char *log, size_t log_sz);
 int uebpf_interp_run(const struct uebpf_prog *prog, void *mem, size_t mem_len, uint64_t *ret,
 		     char *log, size_t log_sz);
+/* Run from insn entry with r1..r5 = args (callbacks). */
+int uebpf_interp_call(const struct uebpf_prog *prog, uint32_t entry, const uint64_t args[5], uint64_t *ret,
+		      char *log, size_t log_sz);
+
+/* bpf_tail_call(ctx, prog_array, index), for every engine: when a program
+ * is in the slot and fewer than 33 tail calls were taken in this run, runs
+ * it on ctx and returns taken = 1 with its r0 (the caller then returns that
+ * value at once); else taken = 0 and value = -ENOENT, and the caller goes on. */
+struct uebpf_tail_result {
+	uint64_t taken, value;
+};
+struct uebpf_tail_result uebpf_engine_tail_call(uint64_t ctx, uint64_t map, uint64_t index);
 
 /* x86-64 JIT: fills the jit_* fields or returns a negative errno with
  * "insn N: ..." in log; jit_free releases them. */
