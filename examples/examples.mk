@@ -1,6 +1,8 @@
-# Example BPF programs written in C, built with clang into raw instructions
-# that `uebpf run` takes as they are (until the ELF loader exists): the one
-# function in .text is the entry point, with r1 = memory and r2 = its length.
+# Example BPF programs written in C against libbpf's headers, built with
+# clang into BPF objects (with BTF, as libbpf users build them) that
+# `uebpf run OBJECT.o` loads. The three plain-function ones (EXAMPLE_RAW) are
+# also cut into raw instructions: the one function in .text is the entry
+# point, with r1 = memory and r2 = its length.
 # Included by the top Makefile; examples/*.s need no build.
 
 LLVM_OBJCOPY ?= llvm-objcopy
@@ -8,11 +10,14 @@ LLVM_READELF ?= llvm-readelf
 EXAMPLES_OUT := $(BUILD)/examples
 EXAMPLE_C_SRCS := $(wildcard examples/*.bpf.c)
 EXAMPLE_OBJS := $(patsubst examples/%.bpf.c,$(EXAMPLES_OUT)/%.bpf.o,$(EXAMPLE_C_SRCS))
-EXAMPLE_BINS := $(EXAMPLE_OBJS:%.bpf.o=%.bin)
+EXAMPLE_RAW := fnv1a popcount tcp_parse
+EXAMPLE_BINS := $(EXAMPLE_RAW:%=$(EXAMPLES_OUT)/%.bin)
+EXAMPLE_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 \
+	-I/usr/include/$(shell gcc -print-multiarch) -Wall -Werror
 
 $(EXAMPLES_OUT)/%.bpf.o: examples/%.bpf.c
 	@mkdir -p $(dir $@)
-	$(CLANG) -O2 -target bpf -mcpu=v3 -Wall -Werror -c $< -o $@
+	$(CLANG) $(EXAMPLE_CFLAGS) -c $< -o $@
 
 # Raw .text is only right when nothing in it needs relocating (no calls to
 # other sections, no maps, no global data): refuse the build otherwise.

@@ -79,6 +79,8 @@ void uebpf_prog_free(struct uebpf_prog *prog);
 /* Checked mode: memory besides the stack and the input that the program may
  * touch (map values, global data...). */
 int uebpf_prog_add_region(struct uebpf_prog *prog, void *addr, size_t len, bool writable);
+/* Forget the region that starts at addr (-ENOENT if none). */
+int uebpf_prog_remove_region(struct uebpf_prog *prog, void *addr);
 
 /* Run with r1 = mem, r2 = mem_len. Returns 0 and stores r0 in *ret, or a
  * negative errno when a checked run faults (log: "insn N: ..."). */

@@ -172,6 +172,17 @@ static int run(struct uebpf_prog *prog, void *mem, size_t mem_len, uint64_t *ret
 	return uebpf_interp_run(prog, mem, mem_len, ret, log, log_sz);
 }
 
+int uebpf_prog_remove_region(struct uebpf_prog *prog, void *addr)
+{
+	for (size_t i = 0; i < prog->n_regions; i++) {
+		if (prog->regions[i].start != (uintptr_t)addr)
+			continue;
+		prog->regions[i] = prog->regions[--prog->n_regions];
+		return 0;
+	}
+	return -ENOENT;
+}
+
 int uebpf_prog_run(struct uebpf_prog *prog, void *mem, size_t mem_len, uint64_t *ret, char *log, size_t log_sz)
 {
 	if (in_run)
