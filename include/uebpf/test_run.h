@@ -40,6 +40,20 @@ struct uebpf_test_run_opts {
 int uebpf_prog_test_run(struct uebpf_prog *prog, enum bpf_prog_type type, struct uebpf_test_run_opts *opts,
 			char *log, size_t log_sz);
 
+/* Packets one after another through a packet program (socket filter, tc,
+ * XDP), for filters over captures: the buffer and context are made once,
+ * each frame is copied in with the XDP headroom before it. */
+struct uebpf_pkt_runner;
+int uebpf_pkt_runner_new(struct uebpf_prog *prog, enum bpf_prog_type type, uint32_t ifindex,
+			 struct uebpf_pkt_runner **out, char *log, size_t log_sz);
+/* frame: from its Ethernet header; *ret is r0. The frame after the run (a
+ * program may change it) is returned through data/len when not NULL. */
+int uebpf_pkt_runner_run(struct uebpf_pkt_runner *r, const void *frame, uint32_t len, uint64_t *ret,
+			 const void **data, uint32_t *data_len, char *log, size_t log_sz);
+void uebpf_pkt_runner_free(struct uebpf_pkt_runner *r);
+/* The largest frame a packet run takes. */
+#define UEBPF_PKT_MAX 3520
+
 #ifdef __cplusplus
 }
 #endif

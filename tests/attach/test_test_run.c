@@ -118,7 +118,7 @@ static void test_skb_fields(void **state)
 	/* a frame shorter than an Ethernet header, or too big, is refused */
 	o.data_size_in = 10;
 	assert_int_equal(uebpf_prog_test_run(p, BPF_PROG_TYPE_SCHED_CLS, &o, log, sizeof(log)), -EINVAL);
-	assert_string_equal(log, "packet of 10 bytes: a test run takes 14 to 3520 bytes");
+	assert_string_equal(log, "packet of 10 bytes: a packet run takes 14 to 3520 bytes");
 	uebpf_prog_free(p);
 }
 
