@@ -30,12 +30,17 @@ struct uebpf_map_opts {
 	uint32_t ncpus;        /* percpu maps: 0 means the number of possible CPUs */
 	struct uebpf_map *inner_map; /* array_of_maps / hash_of_maps: the template */
 	bool replace;          /* a named map that exists is replaced, not refused */
+	uint64_t map_extra;    /* bloom filter: number of hashes in the low 4 bits */
+	bool has_spin_lock;    /* the value holds a struct bpf_spin_lock ... */
+	uint32_t spin_lock_off; /* ... at this offset (BPF_F_LOCK updates take it) */
 };
 
 struct uebpf_map_info {
 	enum bpf_map_type type;
 	uint32_t key_size, value_size, max_entries, map_flags;
 	uint32_t ncpus;        /* percpu maps: values per key */
+	uint64_t map_extra;
+	int32_t spin_lock_off; /* -1: no spin lock in the value */
 	char name[UEBPF_MAP_NAME_MAX];
 };
 

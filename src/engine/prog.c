@@ -15,7 +15,6 @@
 static _Thread_local uint32_t tail_calls;
 static _Thread_local bool in_run;
 static _Thread_local int nested_err; /* a tail-called program or a callback faulted (checked mode) */
-#pragma weak uebpf_map_prog_at /* WIP-WEAK: until src/maps provides it */
 
 static uint64_t callback_call(const struct uebpf_callback *cb, uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
 			      uint64_t r5)

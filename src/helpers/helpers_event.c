@@ -10,15 +10,6 @@
 #include "helpers/runctx.h"
 #include "maps/map.h"
 
-/* WIP-WEAK: until src/maps provides them */
-__attribute__((weak)) void *uebpf_ringbuf_reserve(struct uebpf_map *map, uint64_t size, uint64_t flags);
-__attribute__((weak)) void uebpf_ringbuf_submit(void *sample, uint64_t flags);
-__attribute__((weak)) void uebpf_ringbuf_discard(void *sample, uint64_t flags);
-__attribute__((weak)) long uebpf_ringbuf_output(struct uebpf_map *map, const void *data, uint64_t size, uint64_t flags);
-__attribute__((weak)) uint64_t uebpf_ringbuf_query(struct uebpf_map *map, uint64_t flags);
-__attribute__((weak)) long uebpf_perfbuf_output(struct uebpf_map *map, uint64_t flags, const void *data, uint64_t size);
-__attribute__((weak)) long uebpf_stackmap_store(struct uebpf_map *map, const uint64_t *ips, uint32_t n, uint64_t flags);
-
 #define MAP ((struct uebpf_map *)(uintptr_t)r1)
 #define PTR(r) ((void *)(uintptr_t)(r))
 #define MAX_STACK 127 /* sysctl kernel.perf_event_max_stack */

@@ -50,6 +50,38 @@ struct uebpf_map {
 	struct uebpf_map *inner_template; /* map-in-map */
 };
 
+/* The region: a header (the info, checked by uebpf_map_open), then the
+ * type's data at this offset. */
+#define UEBPF_MAP_HDR_SIZE 256
+#define UEBPF_ROUND8(x) (((size_t)(x) + 7) & ~(size_t)7)
+
+static inline void *uebpf_map_data(const struct uebpf_map *m)
+{
+	return (uint8_t *)m->shm + UEBPF_MAP_HDR_SIZE;
+}
+
+/* Hash of key bytes (buckets, bloom filters, stack ids). */
+uint64_t uebpf_map_hash(const void *data, uint32_t len, uint64_t seed);
+/* A spin lock in shared memory (one u32), for every process. */
+void uebpf_map_lock(uint32_t *lock);
+void uebpf_map_unlock(uint32_t *lock);
+/* Copy a value (value_size bytes) between a map and a caller; with
+ * BPF_F_LOCK and a spin lock in the value, under the lock in map_value and
+ * without touching the lock word. */
+void uebpf_map_copy_value(const struct uebpf_map *m, void *dst, const void *src, void *map_value, uint64_t flags);
+
+/* Ring buffer producer side, for the helpers (the kernel's record layout:
+ * an 8-byte header with BPF_RINGBUF_BUSY_BIT / DISCARD_BIT, 8-byte aligned). */
+void *uebpf_ringbuf_reserve(struct uebpf_map *map, uint64_t size, uint64_t flags);
+void uebpf_ringbuf_submit(void *sample, uint64_t flags);
+void uebpf_ringbuf_discard(void *sample, uint64_t flags);
+long uebpf_ringbuf_output(struct uebpf_map *map, const void *data, uint64_t size, uint64_t flags);
+uint64_t uebpf_ringbuf_query(struct uebpf_map *map, uint64_t flags);
+/* bpf_perf_event_output into the buffer of a CPU (BPF_F_CURRENT_CPU or an index). */
+long uebpf_perfbuf_output(struct uebpf_map *map, uint64_t flags, const void *data, uint64_t size);
+/* bpf_get_stackid: store a stack, return its id or -errno. */
+long uebpf_stackmap_store(struct uebpf_map *map, const uint64_t *ips, uint32_t n, uint64_t flags);
+
 /* The ops table of a map type, or NULL when uebpf does not support it. */
 const struct uebpf_map_ops *uebpf_map_ops_for(enum bpf_map_type type);
 
