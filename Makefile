@@ -107,6 +107,7 @@ examples:
 -include examples/examples.mk
 -include bench/bench.mk
 -include bench/classic/classic.mk
+-include bench/maps/maps.mk
 
 demo: all
 	bash examples/demo.sh $(REL)/uebpf

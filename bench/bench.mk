@@ -72,8 +72,9 @@ $(BENCH_DIR)/bench: $(BENCH_HARNESS_OBJS) $(BENCH_NATIVE_OBJS) $(REL)/libuebpf.a
 
 bench-build: $(BENCH_DIR)/bench $(BENCH_BPF_OBJS) $(BENCH_NOTES)
 
-bench: bench-build
+bench: bench-build $(REL)/bench/maps-bench
 	$(BENCH_DIR)/bench $(BENCH_ARGS)
+	$(REL)/bench/maps-bench
 
 FORCE:
 
