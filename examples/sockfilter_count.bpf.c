@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* A socket filter that counts IPv4 and IPv6 packets by transport protocol
- * (TCP, UDP, ICMP, other) and keeps only TCP ones. */
+ * (TCP, UDP, ICMP, other) and keeps only TCP ones. Like libpcap's "tcp",
+ * it looks through one 802.1Q tag and one IPv6 fragment header. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
@@ -43,6 +44,8 @@ int count_protocols(struct __sk_buff *skb)
 			return 0;
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
 		if (bpf_skb_load_bytes(skb, off + 6, &l4, 1))
+			return 0;
+		if (l4 == IPPROTO_FRAGMENT && bpf_skb_load_bytes(skb, off + 40, &l4, 1))
 			return 0;
 	} else {
 		return 0;

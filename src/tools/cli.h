@@ -5,6 +5,9 @@
 #define UEBPF_TOOLS_CLI_H
 
 #include <getopt.h>
+#include <linux/bpf.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +20,22 @@ int cmd_asm(int argc, char **argv);
 int cmd_disasm(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_filter(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_prog(int argc, char **argv);
+int cmd_map(int argc, char **argv);
+/* uebpf run on a BPF object (run_object.c); cmd_run hands over to it */
+int run_object(int argc, char **argv);
+/* true when path names an ELF file */
+bool cli_is_elf(const char *path);
+
+/* mapdump.c: kernel type names (libbpf's) and map contents as bpftool
+ * prints them */
+struct uebpf_map;
+const char *cli_map_type_name(enum bpf_map_type type);
+int cli_map_type_by_name(const char *name, enum bpf_map_type *type);
+const char *cli_prog_type_name(enum bpf_prog_type type);
+int cli_prog_type_by_name(const char *name, enum bpf_prog_type *type);
+int cli_map_dump(FILE *f, const char *name, struct uebpf_map *map, bool json);
 
 /* "uebpf: " + message + newline on stderr. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -14,7 +14,8 @@ static const char help[] =
 	"Run a program and print its return value (r0) as 0x followed by lower-case\n"
 	"hex, as the last line of standard output. PROGRAM is raw instructions (.bin)\n"
 	"or assembly (.s), - for standard input; any other name is read by content.\n"
-	"r1 points to a copy of the memory and r2 holds its length.\n\n"
+	"r1 points to a copy of the memory and r2 holds its length. For a BPF object\n"
+	"file (clang -target bpf), see 'uebpf run OBJECT.o --help'.\n\n"
 	"Options:\n"
 	"  -e, --engine=interp  the interpreter in checked mode (default): every load\n"
 	"                       and store is bounds-checked and an instruction budget\n"
@@ -84,8 +85,23 @@ static int run_prog(const char *name, const struct bpf_insn *insns, size_t n, co
 	return 0;
 }
 
+bool cli_is_elf(const char *path)
+{
+	char magic[4];
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : NULL;
+	bool elf = f && fread(magic, 1, 4, f) == 4 && !memcmp(magic, "\177ELF", 4);
+	if (f)
+		fclose(f);
+	return elf;
+}
+
 int cmd_run(int argc, char **argv)
 {
+	/* an object file operand: the object runner and its options */
+	for (int i = 1; i < argc; i++)
+		if (argv[i][0] != '-' && (i == 1 || (strcmp(argv[i - 1], "-m") && strcmp(argv[i - 1], "--mem"))) &&
+		    cli_is_elf(argv[i]))
+			return run_object(argc, argv);
 	enum { OPT_HARDEN = 256, OPT_MEM_HEX, OPT_BUDGET };
 	static const struct option longopts[] = {
 		{ "engine", required_argument, NULL, 'e' },

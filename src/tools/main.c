@@ -13,6 +13,9 @@ static const struct {
 	{ "disasm", cmd_disasm, "print a program as text, or its JIT-compiled native code" },
 	{ "run", cmd_run, "run a program on memory and print its return value" },
 	{ "filter", cmd_filter, "select packets with a tcpdump filter expression" },
+	{ "verify", cmd_verify, "check a program with the verifier and print its log" },
+	{ "prog", cmd_prog, "list the programs of a BPF object" },
+	{ "map", cmd_map, "list and dump maps in shared memory" },
 };
 
 static void usage(void)

@@ -1,0 +1,1716 @@
+/* The verifier: a control-flow pass, then abstract interpretation of every
+ * path from the first instruction (depth first, pending branches on a
+ * stack, states pruned against equal-or-wider ones already proven safe),
+ * with the kernel's rules and messages; on acceptance, context accesses and
+ * LD_ABS are rewritten for the engine. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uebpf/verifier.h>
+
+#include "helpers/proto.h"
+#include "progtypes/progtype.h"
+#include "verifier/state.h"
+
+#define INSN_LIMIT 1000000
+#define MAX_STATES_PER_INSN 64
+#define MAX_PENDING 8192
+#define MAX_PKT_OFF 0xffff
+
+struct saved {
+	struct vstate st;
+	uint32_t branches;
+	struct saved *next; /* same insn */
+	uint32_t insn;
+};
+
+struct pending {
+	struct vstate st;
+	uint32_t insn;
+};
+
+struct env {
+	const struct bpf_insn *insns;
+	size_t n;
+	const struct uebpf_verify_opts *o;
+	const struct uebpf_progtype *pt;
+	bool priv;
+	char *log;
+	size_t log_sz, log_len;
+	uint8_t *prune;          /* per insn: a prune point */
+	uint8_t *ctx_access;     /* per insn: rewrite as a context access (1) or LD_ABS (2) */
+	int32_t *subprog_of;     /* per insn */
+	uint32_t *subprog_start; /* entries */
+	uint32_t n_subprogs;
+	uint32_t *subprog_stack; /* deepest stack use per subprog */
+	struct saved **states;   /* per insn */
+	struct pending *stack;
+	size_t n_pending, cap_pending;
+	uint32_t next_id;
+	uint64_t processed;
+	uint32_t total_states, peak_states, cur_states, max_per_insn;
+	int err_insn;
+};
+
+/* ---- log ---------------------------------------------------------------- */
+
+static void vlog(struct env *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void vlog(struct env *e, const char *fmt, ...)
+{
+	if (!e->log || !e->log_sz || e->log_len + 1 >= e->log_sz)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(e->log + e->log_len, e->log_sz - e->log_len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		e->log_len = e->log_len + (size_t)n < e->log_sz ? e->log_len + (size_t)n : e->log_sz - 1;
+}
+
+static const char *type_name(enum rtype t)
+{
+	static const char *const names[] = {
+		[NOT_INIT] = "?",         [SCALAR] = "scalar",           [PTR_CTX] = "ctx",
+		[PTR_STACK] = "fp",       [CONST_MAP] = "map_ptr",       [PTR_MAP_VALUE] = "map_value",
+		[PTR_MAP_VALUE_OR_NULL] = "map_value_or_null",        [PTR_PKT] = "pkt",
+		[PTR_PKT_META] = "pkt_meta", [PTR_PKT_END] = "pkt_end", [PTR_MEM] = "mem",
+		[PTR_MEM_OR_NULL] = "mem_or_null", [PTR_FUNC] = "func", [PTR_MAP_KEY] = "map_key",
+	};
+	return names[t];
+}
+
+/* ---- states ------------------------------------------------------------- */
+
+static struct frame *frame_new(int callsite, int subprog)
+{
+	struct frame *f = calloc(1, sizeof(*f));
+	if (f) {
+		f->callsite = callsite;
+		f->subprog = subprog;
+		f->callback_ret = -1;
+	}
+	return f;
+}
+
+static void state_free(struct vstate *s)
+{
+	for (uint32_t i = 0; i <= s->depth; i++)
+		free(s->fr[i]);
+	memset(s->fr, 0, sizeof(s->fr));
+}
+
+static int state_copy(struct vstate *dst, const struct vstate *src)
+{
+	*dst = *src;
+	for (uint32_t i = 0; i <= src->depth; i++) {
+		dst->fr[i] = malloc(sizeof(struct frame));
+		if (!dst->fr[i]) {
+			for (uint32_t k = 0; k < i; k++)
+				free(dst->fr[k]);
+			return -ENOMEM;
+		}
+		memcpy(dst->fr[i], src->fr[i], sizeof(struct frame));
+	}
+	return 0;
+}
+
+static struct reg *R(struct vstate *s, int r)
+{
+	return &s->fr[s->depth]->regs[r];
+}
+
+static void mark_unknown(struct reg *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->type = SCALAR;
+	scalar_unknown(&r->var);
+}
+
+static void mark_const(struct reg *r, uint64_t v)
+{
+	memset(r, 0, sizeof(*r));
+	r->type = SCALAR;
+	scalar_const(&r->var, v);
+}
+
+static bool is_ptr(const struct reg *r)
+{
+	return r->type != NOT_INIT && r->type != SCALAR;
+}
+
+/* old contains cur: every value cur allows, old allows */
+static bool reg_within(const struct reg *old, const struct reg *cur)
+{
+	if (old->type == NOT_INIT)
+		return true;
+	if (old->type != cur->type)
+		return false;
+	if (old->type == SCALAR)
+		return scalar_within(&old->var, &cur->var);
+	if (old->off != cur->off || old->map != cur->map || old->ref != cur->ref || old->frame != cur->frame ||
+	    old->mem_size != cur->mem_size || !scalar_within(&old->var, &cur->var))
+		return false;
+	if (old->type == PTR_MAP_VALUE_OR_NULL || old->type == PTR_MEM_OR_NULL || old->type == PTR_PKT ||
+	    old->type == PTR_PKT_META)
+		return old->id == cur->id && old->range <= cur->range;
+	return true;
+}
+
+static bool frame_within(const struct frame *old, const struct frame *cur)
+{
+	if (old->callsite != cur->callsite || old->callback_ret != cur->callback_ret)
+		return false;
+	for (int r = 0; r < MAX_BPF_REG; r++)
+		if (!reg_within(&old->regs[r], &cur->regs[r]))
+			return false;
+	for (int i = 0; i < UEBPF_STACK_SIZE; i++) {
+		uint8_t o = old->stype[i], c = cur->stype[i];
+		if (o == SLOT_INVALID)
+			continue;
+		if (o == SLOT_MISC && c != SLOT_INVALID && (c != SLOT_SPILL || cur->spill[i / 8].type == SCALAR))
+			continue;
+		if (o != c)
+			return false;
+		if (o == SLOT_SPILL && i % 8 == 0 && !reg_within(&old->spill[i / 8], &cur->spill[i / 8]))
+			return false;
+	}
+	return true;
+}
+
+static bool state_within(const struct vstate *old, const struct vstate *cur)
+{
+	if (old->depth != cur->depth || old->n_refs != cur->n_refs ||
+	    memcmp(old->refs, cur->refs, old->n_refs * sizeof(old->refs[0])))
+		return false;
+	for (uint32_t i = 0; i <= old->depth; i++)
+		if (!frame_within(old->fr[i], cur->fr[i]))
+			return false;
+	return true;
+}
+
+static void branch_done(struct env *e, struct saved *s)
+{
+	while (s && --s->branches == 0)
+		s = s->st.parent;
+}
+
+/* ---- errors ---------------------------------------------------------------- */
+
+static int reject(struct env *e, int insn, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int reject(struct env *e, int insn, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (insn >= 0) {
+		char text[128] = "";
+		uebpf_disasm_insn(e->insns, e->n, (size_t)insn, UEBPF_ASM_STYLE_LLVM, text, sizeof(text));
+		vlog(e, "%d: (%02x) %s\n", insn, e->insns[insn].code, text);
+	}
+	vlog(e, "%s\n", msg);
+	e->err_insn = insn;
+	return -EACCES;
+}
+
+/* ---- control flow ------------------------------------------------------------ */
+
+static bool is_lddw(const struct bpf_insn *in)
+{
+	return in->code == (BPF_LD | BPF_IMM | BPF_DW);
+}
+
+static int add_subprog(struct env *e, uint32_t start)
+{
+	for (uint32_t i = 0; i < e->n_subprogs; i++)
+		if (e->subprog_start[i] == start)
+			return 0;
+	uint32_t *s = realloc(e->subprog_start, (e->n_subprogs + 1) * sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	e->subprog_start = s;
+	s[e->n_subprogs++] = start;
+	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int check_cfg(struct env *e)
+{
+	size_t n = e->n;
+	int err = add_subprog(e, 0);
+	for (size_t i = 0; i < n && !err; i++) {
+		const struct bpf_insn *in = &e->insns[i];
+		uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
+		if (is_lddw(in)) {
+			if (i + 1 >= n || e->insns[i + 1].code || e->insns[i + 1].dst_reg || e->insns[i + 1].src_reg ||
+			    e->insns[i + 1].off)
+				return reject(e, -1, "invalid bpf_ld_imm64 insn");
+			if (in->src_reg == BPF_PSEUDO_FUNC) {
+				int64_t t = (int64_t)i + in->imm + 1;
+				if (t < 0 || (size_t)t >= n)
+					return reject(e, (int)i, "jump out of range from insn %zu to %" PRId64, i, t);
+				err = add_subprog(e, (uint32_t)t);
+			}
+			i++;
+			continue;
+		}
+		if ((cls == BPF_JMP || cls == BPF_JMP32) && op == BPF_CALL && in->src_reg == BPF_PSEUDO_CALL) {
+			int64_t t = (int64_t)i + in->imm + 1;
+			if (t < 0 || (size_t)t >= n)
+				return reject(e, (int)i, "jump out of range from insn %zu to %" PRId64, i, t);
+			err = add_subprog(e, (uint32_t)t);
+		}
+	}
+	if (err)
+		return err;
+	qsort(e->subprog_start, e->n_subprogs, sizeof(uint32_t), cmp_u32);
+	for (uint32_t s = 0; s < e->n_subprogs; s++) {
+		uint32_t end = s + 1 < e->n_subprogs ? e->subprog_start[s + 1] : (uint32_t)n;
+		for (uint32_t i = e->subprog_start[s]; i < end; i++)
+			e->subprog_of[i] = (int32_t)s;
+	}
+	/* jumps: in range, inside their subprogram, not into a lddw's second half */
+	for (size_t i = 0; i < n; i++) {
+		const struct bpf_insn *in = &e->insns[i];
+		uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
+		if (is_lddw(in)) {
+			i++;
+			continue;
+		}
+		if ((cls != BPF_JMP && cls != BPF_JMP32) || op == BPF_CALL || op == BPF_EXIT)
+			continue;
+		int64_t t = (int64_t)i + 1 + (cls == BPF_JMP32 && op == BPF_JA ? in->imm : in->off);
+		if (t < 0 || (size_t)t >= n)
+			return reject(e, (int)i, "jump out of range from insn %zu to %" PRId64, i, t);
+		if (t > 0 && is_lddw(&e->insns[t - 1]) && (t < 2 || !is_lddw(&e->insns[t - 2]) || true)) {
+			/* the second half of a lddw pair */
+			size_t k = 0;
+			while (k < (size_t)t) {
+				if (is_lddw(&e->insns[k]) && k + 1 == (size_t)t)
+					return reject(e, (int)i, "jump into the middle of ldimm64 insn %zu", k);
+				k += is_lddw(&e->insns[k]) ? 2 : 1;
+			}
+		}
+		if (e->subprog_of[t] != e->subprog_of[i])
+			return reject(e, (int)i, "jump out of range from insn %zu to %" PRId64, i, t);
+		e->prune[t] = 1;
+		if (op != BPF_JA)
+			e->prune[i + 1] = 1;
+	}
+	/* each subprogram ends in exit or ja */
+	for (uint32_t s = 0; s < e->n_subprogs; s++) {
+		uint32_t end = s + 1 < e->n_subprogs ? e->subprog_start[s + 1] : (uint32_t)n;
+		const struct bpf_insn *last = &e->insns[end - 1];
+		uint8_t cls = BPF_CLASS(last->code), op = BPF_OP(last->code);
+		if ((cls != BPF_JMP && cls != BPF_JMP32) || (op != BPF_EXIT && op != BPF_JA) ||
+		    (end >= 2 && is_lddw(&e->insns[end - 2]) && !(end >= 3 && is_lddw(&e->insns[end - 3]))))
+			return reject(e, -1, "last insn is not an exit or jmp");
+	}
+	/* reachability: a depth-first walk from each subprogram entry */
+	uint8_t *seen = calloc(n, 1);
+	uint32_t *todo = malloc(n * sizeof(*todo));
+	if (!seen || !todo) {
+		free(seen);
+		free(todo);
+		return -ENOMEM;
+	}
+	size_t top = 0;
+	for (uint32_t s = 0; s < e->n_subprogs; s++)
+		todo[top++] = e->subprog_start[s], seen[e->subprog_start[s]] = 1;
+	while (top) {
+		uint32_t i = todo[--top];
+		const struct bpf_insn *in = &e->insns[i];
+		uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
+		uint32_t next[2];
+		int k = 0;
+		if (is_lddw(in)) {
+			seen[i + 1] = 1;
+			next[k++] = i + 2;
+		} else if ((cls == BPF_JMP || cls == BPF_JMP32) && op == BPF_EXIT) {
+		} else if ((cls == BPF_JMP || cls == BPF_JMP32) && op == BPF_JA) {
+			next[k++] = (uint32_t)((int64_t)i + 1 + (cls == BPF_JMP32 ? in->imm : in->off));
+		} else if ((cls == BPF_JMP || cls == BPF_JMP32) && op != BPF_CALL) {
+			next[k++] = i + 1;
+			next[k++] = (uint32_t)((int64_t)i + 1 + in->off);
+		} else {
+			next[k++] = i + 1;
+		}
+		for (int j = 0; j < k; j++)
+			if (next[j] < n && !seen[next[j]]) {
+				seen[next[j]] = 1;
+				todo[top++] = next[j];
+			}
+	}
+	int rc = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!seen[i]) {
+			rc = reject(e, -1, "unreachable insn %zu", i);
+			break;
+		}
+	free(seen);
+	free(todo);
+	return rc;
+}
+
+/* ---- memory accesses ----------------------------------------------------------- */
+
+static int size_of(uint8_t code)
+{
+	static const int sz[4] = { 4, 2, 1, 8 };
+	return sz[BPF_SIZE(code) >> 3];
+}
+
+static bool var_const(const struct reg *r)
+{
+	return scalar_is_const(&r->var);
+}
+
+static int64_t var_value(const struct reg *r)
+{
+	return (int64_t)r->var.var_off.value;
+}
+
+/* [off + var, off + var + size) inside [0, limit): the kernel's message for map values */
+static int check_bounds(struct env *e, int insn, int regno, const struct reg *r, int off, int size, uint32_t limit,
+			const char *what)
+{
+	if (r->var.smin < 0 && !var_const(r))
+		return reject(e, insn, "R%d min value is negative, either use unsigned index or do a if (index >=0) check.",
+			      regno);
+	if (r->var.umax > (1ull << 29))
+		return reject(e, insn, "R%d unbounded memory access, make sure to bounds check any such access", regno);
+	int64_t lo = (int64_t)r->off + off + r->var.smin, hi = (int64_t)r->off + off + (int64_t)r->var.umax + size;
+	if (lo < 0 || hi > (int64_t)limit) {
+		if (!var_const(r) && r->var.umax)
+			return reject(e, insn, "R%d %s value is outside of the allowed memory range", regno,
+				      lo < 0 ? "min" : "max");
+		return reject(e, insn, "invalid access to %s, value_size=%u off=%" PRId64 " size=%d", what, limit,
+			      (int64_t)r->off + off + var_value(r), size);
+	}
+	return 0;
+}
+
+static int check_stack(struct env *e, struct vstate *s, int insn, int regno, const struct reg *r, int off, int size,
+		       bool write, const struct reg *val)
+{
+	if (!var_const(r))
+		return reject(e, insn, "variable stack access R%d var_off=(0x%" PRIx64 "; 0x%" PRIx64 ") is not supported",
+			      regno, r->var.var_off.value, r->var.var_off.mask);
+	int64_t at = (int64_t)r->off + off + var_value(r);
+	if (at < -UEBPF_STACK_SIZE || at + size > 0)
+		return reject(e, insn, "invalid %s to stack R%d off=%" PRId64 " size=%d", write ? "write" : "read", regno,
+			      at, size);
+	if (at % size)
+		return reject(e, insn, "misaligned stack access off %d+%d+%d size %d", r->off, (int)var_value(r), off, size);
+	struct frame *f = s->fr[r->frame];
+	uint32_t depth = (uint32_t)-at;
+	if (depth > e->subprog_stack[f->subprog])
+		e->subprog_stack[f->subprog] = depth;
+	int base = (int)(at + UEBPF_STACK_SIZE);
+	if (write) {
+		bool spill = size == 8 && val && (is_ptr(val) || val->type == SCALAR) && !(base % 8);
+		if (spill) {
+			memset(f->stype + base, SLOT_SPILL, 8);
+			f->spill[base / 8] = *val;
+			return 0;
+		}
+		if (val && is_ptr(val) && !e->priv)
+			return reject(e, insn, "attempt to corrupt spilled pointer on stack");
+		/* a partial write over a spill leaves the rest as unknown bytes */
+		for (int k = base & ~7; k < (base & ~7) + 8; k++)
+			if (f->stype[k] == SLOT_SPILL)
+				f->stype[k] = SLOT_MISC;
+		bool zero = val && val->type == SCALAR && var_const(val) && !var_value(val);
+		memset(f->stype + base, zero ? SLOT_ZERO : SLOT_MISC, (size_t)size);
+		return 0;
+	}
+	for (int k = 0; k < size; k++)
+		if (f->stype[base + k] == SLOT_INVALID)
+			return reject(e, insn, "invalid read from stack R%d off=%" PRId64 " size=%d", regno, at, size);
+	return 0;
+}
+
+/* the value a stack load gives */
+static void stack_load(struct vstate *s, const struct reg *r, int off, int size, struct reg *dst)
+{
+	struct frame *f = s->fr[r->frame];
+	int base = (int)(r->off + off + var_value(r) + UEBPF_STACK_SIZE);
+	if (size == 8 && !(base % 8) && f->stype[base] == SLOT_SPILL) {
+		*dst = f->spill[base / 8];
+		return;
+	}
+	bool zero = true;
+	for (int k = 0; k < size; k++)
+		zero &= f->stype[base + k] == SLOT_ZERO;
+	if (zero) {
+		mark_const(dst, 0);
+		return;
+	}
+	if (f->stype[base] == SLOT_SPILL && f->spill[base / 8].type == SCALAR && var_const(&f->spill[base / 8]) &&
+	    size < 8) {
+		/* a narrow fill of a known constant: its low bytes */
+		uint64_t v = f->spill[base / 8].var.var_off.value >> ((base % 8) * 8);
+		mark_const(dst, size == 8 ? v : v & ((1ull << (size * 8)) - 1));
+		return;
+	}
+	mark_unknown(dst);
+	if (size < 8) {
+		dst->var.umax = (1ull << (size * 8)) - 1;
+		dst->var.var_off = tnum_range(0, dst->var.umax);
+		scalar_sync(&dst->var);
+	}
+}
+
+static void narrow(struct reg *dst, int size)
+{
+	mark_unknown(dst);
+	if (size < 8) {
+		dst->var.umax = (1ull << (size * 8)) - 1;
+		dst->var.var_off = tnum_range(0, dst->var.umax);
+		scalar_sync(&dst->var);
+	}
+}
+
+static const struct uebpf_verifier_map *map_of(struct env *e, const struct reg *r)
+{
+	return r->map >= 0 && (size_t)r->map < e->o->n_maps ? &e->o->maps[r->map] : NULL;
+}
+
+/* insn: the load, store or atomic; val: the value stored (NULL for ST imm
+ * and loads); dst: where a load's result goes */
+static int check_mem(struct env *e, struct vstate *s, int insn, int regno, int off, int size, bool write,
+		     const struct reg *val, struct reg *dst, bool atomic)
+{
+	struct reg *r = R(s, regno);
+	switch (r->type) {
+	case NOT_INIT:
+		return reject(e, insn, "R%d !read_ok", regno);
+	case PTR_STACK:
+		if (check_stack(e, s, insn, regno, r, off, size, write, val))
+			return -EACCES;
+		if (!write && dst)
+			stack_load(s, r, off, size, dst);
+		return 0;
+	case PTR_MAP_VALUE: {
+		const struct uebpf_verifier_map *m = map_of(e, r);
+		if (write && (m->map_flags & BPF_F_RDONLY_PROG))
+			return reject(e, insn, "write into map forbidden, value_size=%u off=%d size=%d", m->value_size,
+				      r->off + off, size);
+		if (check_bounds(e, insn, regno, r, off, size, m->value_size, "map value"))
+			return -EACCES;
+		if (write && val && is_ptr(val) && !e->priv)
+			return reject(e, insn, "R%d leaks addr into map", (int)e->insns[insn].src_reg);
+		if (dst)
+			narrow(dst, size);
+		return 0;
+	}
+	case PTR_MEM:
+		if (check_bounds(e, insn, regno, r, off, size, r->mem_size, "mem"))
+			return -EACCES;
+		if (dst)
+			narrow(dst, size);
+		return 0;
+	case PTR_CTX: {
+		if (atomic)
+			return reject(e, insn, "BPF_ATOMIC stores into R%d ctx is not allowed", regno);
+		if (r->off || !var_const(r) || var_value(r))
+			return reject(e, insn, "dereference of modified ctx ptr R%d off=%d disallowed", regno, r->off);
+		enum uebpf_ctx_field kind = UEBPF_CTX_SCALAR;
+		if (!e->pt->is_valid_access || e->pt->is_valid_access(off, size, write, e->priv, &kind))
+			return reject(e, insn, "invalid bpf_context access off=%d size=%d", off, size);
+		if (write && val && is_ptr(val))
+			return reject(e, insn, "R%d leaks addr into ctx", (int)e->insns[insn].src_reg);
+		if (e->pt->convert_ctx_access)
+			e->ctx_access[insn] = 1;
+		if (dst) {
+			memset(dst, 0, sizeof(*dst));
+			dst->var.var_off = tnum_const(0);
+			scalar_const(&dst->var, 0);
+			if (kind == UEBPF_CTX_PKT || kind == UEBPF_CTX_PKT_META)
+				dst->type = kind == UEBPF_CTX_PKT ? PTR_PKT : PTR_PKT_META;
+			else if (kind == UEBPF_CTX_PKT_END)
+				dst->type = PTR_PKT_END;
+			else
+				narrow(dst, size);
+		}
+		return 0;
+	}
+	case PTR_PKT:
+	case PTR_PKT_META: {
+		if (!e->pt->pkt_access)
+			return reject(e, insn, "cannot access packet in this program type");
+		if (write && val && is_ptr(val))
+			return reject(e, insn, "R%d leaks addr into packet", (int)e->insns[insn].src_reg);
+		if (r->var.smin < 0 || r->var.umax > MAX_PKT_OFF)
+			return reject(e, insn, "R%d offset is outside of the packet", regno);
+		int64_t start = (int64_t)r->off + off;
+		if (start < 0 || start + size > (int64_t)r->range)
+			return reject(e, insn, "invalid access to packet, off=%" PRId64 " size=%d, R%d(id=%u,off=%d,r=%u)",
+				      start, size, regno, r->id, r->off, r->range);
+		if (e->o->strict_alignment && (2 + start + (int64_t)r->var.var_off.value) % size)
+			return reject(e, insn, "misaligned packet access off 2+%d+%d+%d size %d", (int)r->var.var_off.value,
+				      r->off, off, size);
+		if (dst)
+			narrow(dst, size);
+		return 0;
+	}
+	case PTR_MAP_KEY:
+		if (write)
+			return reject(e, insn, "R%d cannot write into map_key", regno);
+		if (check_bounds(e, insn, regno, r, off, size, r->mem_size, "map key"))
+			return -EACCES;
+		if (dst)
+			narrow(dst, size);
+		return 0;
+	default:
+		return reject(e, insn, "R%d invalid mem access '%s'", regno, type_name(r->type));
+	}
+}
+
+/* ---- ALU ---------------------------------------------------------------------- */
+
+static int check_alu(struct env *e, struct vstate *s, int insn)
+{
+	const struct bpf_insn *in = &e->insns[insn];
+	uint8_t op = BPF_OP(in->code);
+	bool is64 = BPF_CLASS(in->code) == BPF_ALU64, by_reg = BPF_SRC(in->code) == BPF_X;
+	if (in->dst_reg == BPF_REG_10 && !(op == BPF_END && false))
+		return reject(e, insn, "frame pointer is read only");
+	struct reg *d = R(s, in->dst_reg), src;
+	if (op != BPF_MOV && d->type == NOT_INIT)
+		return reject(e, insn, "R%d !read_ok", in->dst_reg);
+	if (by_reg && op != BPF_NEG && op != BPF_END) {
+		if (R(s, in->src_reg)->type == NOT_INIT)
+			return reject(e, insn, "R%d !read_ok", in->src_reg);
+		src = *R(s, in->src_reg);
+	} else {
+		mark_const(&src, is64 ? (uint64_t)(int64_t)in->imm : (uint32_t)in->imm);
+	}
+	if ((op == BPF_DIV || op == BPF_MOD) && !by_reg && !in->imm)
+		return reject(e, insn, "div by zero");
+	if ((op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH) && !by_reg && (uint32_t)in->imm >= (is64 ? 64u : 32u))
+		return reject(e, insn, "invalid shift %d", in->imm);
+
+	if (op == BPF_MOV) {
+		if (!is64 && is_ptr(&src)) {
+			if (!e->priv)
+				return reject(e, insn, "R%d partial copy of pointer", in->src_reg);
+			mark_unknown(d);
+			scalar_zext32(&d->var);
+			return 0;
+		}
+		if (in->off && is_ptr(&src)) {
+			mark_unknown(d);
+			return 0;
+		}
+		if (is_ptr(&src) || (!in->off && is64)) {
+			*d = src;
+			return 0;
+		}
+		struct reg r;
+		mark_unknown(&r);
+		r.var = src.var;
+		scalar_alu(&r.var, &src.var, in->code, in->off, in->imm);
+		*d = r;
+		return 0;
+	}
+	bool dptr = is_ptr(d), sptr = is_ptr(&src);
+	if (!dptr && !sptr) {
+		scalar_alu(&d->var, &src.var, in->code, in->off, in->imm);
+		return 0;
+	}
+	/* pointer arithmetic */
+	if (dptr && sptr) {
+		if (op == BPF_SUB && d->type == src.type && (d->type == PTR_PKT || d->type == PTR_STACK) && is64) {
+			mark_unknown(d);
+			return 0;
+		}
+		return reject(e, insn, "R%d pointer %s pointer prohibited", in->dst_reg, op == BPF_SUB ? "-=" : "+=");
+	}
+	struct reg *p = dptr ? d : &src;
+	const struct reg *k = dptr ? &src : d;
+	if (!is64)
+		return reject(e, insn, "R%d 32-bit pointer arithmetic prohibited", in->dst_reg);
+	if (op != BPF_ADD && !(op == BPF_SUB && dptr))
+		return reject(e, insn, "R%d %s operator %s on pointer prohibited", in->dst_reg,
+			      op == BPF_AND || op == BPF_OR || op == BPF_XOR ? "bitwise" : "pointer arithmetic with",
+			      op == BPF_AND ? "&=" : op == BPF_OR ? "|=" : op == BPF_XOR ? "^=" : "op");
+	switch (p->type) {
+	case PTR_MAP_VALUE_OR_NULL:
+	case PTR_MEM_OR_NULL:
+		return reject(e, insn, "R%d pointer arithmetic on %s prohibited, null-check it first",
+			      dptr ? in->dst_reg : in->src_reg, type_name(p->type));
+	case CONST_MAP:
+	case PTR_PKT_END:
+	case PTR_FUNC:
+		return reject(e, insn, "R%d pointer arithmetic on %s prohibited", dptr ? in->dst_reg : in->src_reg,
+			      type_name(p->type));
+	case PTR_CTX:
+		if (!var_const(k))
+			return reject(e, insn, "R%d variable ctx access var_off=(0x%" PRIx64 "; 0x%" PRIx64 ") disallowed",
+				      in->dst_reg, k->var.var_off.value, k->var.var_off.mask);
+		break;
+	default:
+		break;
+	}
+	struct reg r = *p;
+	if (var_const(k)) {
+		int64_t v = var_value(k);
+		int64_t noff = op == BPF_SUB ? (int64_t)r.off - v : (int64_t)r.off + v;
+		if (noff < INT32_MIN / 2 || noff > INT32_MAX / 2)
+			return reject(e, insn, "R%d pointer offset %" PRId64 " is not allowed", in->dst_reg, noff);
+		r.off = (int32_t)noff;
+	} else {
+		struct uebpf_scalar v = r.var;
+		scalar_alu(&v, &k->var, BPF_ALU64 | op, 0, 0);
+		r.var = v;
+		/* a new variable offset: packet range starts afresh for it */
+		if (r.type == PTR_PKT || r.type == PTR_PKT_META) {
+			r.id = ++e->next_id;
+			r.range = 0;
+		}
+	}
+	*d = r;
+	return 0;
+}
+
+/* ---- conditional jumps ---------------------------------------------------------- */
+
+static void mark_ptr_or_null(struct vstate *s, uint32_t id, bool is_null)
+{
+	for (uint32_t f = 0; f <= s->depth; f++) {
+		struct frame *fr = s->fr[f];
+		for (int i = 0; i < MAX_BPF_REG + UEBPF_STACK_SIZE / 8; i++) {
+			struct reg *r = i < MAX_BPF_REG ? &fr->regs[i] : &fr->spill[i - MAX_BPF_REG];
+			if (i >= MAX_BPF_REG && fr->stype[(i - MAX_BPF_REG) * 8] != SLOT_SPILL)
+				continue;
+			if ((r->type != PTR_MAP_VALUE_OR_NULL && r->type != PTR_MEM_OR_NULL) || r->id != id)
+				continue;
+			if (is_null) {
+				uint32_t ref = r->ref;
+				mark_const(r, 0);
+				(void)ref;
+			} else {
+				r->type = r->type == PTR_MAP_VALUE_OR_NULL ? PTR_MAP_VALUE : PTR_MEM;
+			}
+		}
+	}
+	if (is_null) /* a NULL reservation holds nothing */
+		for (uint32_t i = 0; i < s->n_refs; i++)
+			if (s->refs[i] == id) {
+				s->refs[i] = s->refs[--s->n_refs];
+				s->ref_insn[i] = s->ref_insn[s->n_refs];
+				break;
+			}
+}
+
+static void mark_pkt_range(struct vstate *s, const struct reg *p, uint32_t range)
+{
+	for (uint32_t f = 0; f <= s->depth; f++) {
+		struct frame *fr = s->fr[f];
+		for (int i = 0; i < MAX_BPF_REG + UEBPF_STACK_SIZE / 8; i++) {
+			struct reg *r = i < MAX_BPF_REG ? &fr->regs[i] : &fr->spill[i - MAX_BPF_REG];
+			if (i >= MAX_BPF_REG && fr->stype[(i - MAX_BPF_REG) * 8] != SLOT_SPILL)
+				continue;
+			if (r->type == p->type && r->id == p->id && r->range < range)
+				r->range = range;
+		}
+	}
+}
+
+/* `if dst op src`: which sides are possible, and each side's refined state */
+static int push_branch(struct env *e, struct vstate *s, uint32_t insn)
+{
+	if (e->n_pending >= MAX_PENDING)
+		return reject(e, (int)insn, "The sequence of %d jumps is too complex.", MAX_PENDING);
+	if (e->n_pending == e->cap_pending) {
+		size_t cap = e->cap_pending ? e->cap_pending * 2 : 64;
+		struct pending *p = realloc(e->stack, cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		e->stack = p;
+		e->cap_pending = cap;
+	}
+	struct pending *p = &e->stack[e->n_pending];
+	if (state_copy(&p->st, s))
+		return -ENOMEM;
+	p->insn = insn;
+	if (p->st.parent)
+		p->st.parent->branches++;
+	e->n_pending++;
+	return 0;
+}
+
+/* returns the next insn for the fall-through side, or a negative error; a
+ * taken side that is possible is pushed */
+static int check_cond_jmp(struct env *e, struct vstate *s, int insn, int *next)
+{
+	const struct bpf_insn *in = &e->insns[insn];
+	uint8_t op = BPF_OP(in->code);
+	bool is32 = BPF_CLASS(in->code) == BPF_JMP32;
+	int target = insn + 1 + in->off;
+	struct reg *d = R(s, in->dst_reg), imm, *src;
+	if (d->type == NOT_INIT)
+		return reject(e, insn, "R%d !read_ok", in->dst_reg);
+	if (BPF_SRC(in->code) == BPF_X) {
+		src = R(s, in->src_reg);
+		if (src->type == NOT_INIT)
+			return reject(e, insn, "R%d !read_ok", in->src_reg);
+	} else {
+		mark_const(&imm, is32 ? (uint32_t)in->imm : (uint64_t)(int64_t)in->imm);
+		src = &imm;
+	}
+	*next = insn + 1;
+	/* packet pointer against the packet end */
+	bool dpkt = d->type == PTR_PKT || d->type == PTR_PKT_META, spkt = src->type == PTR_PKT || src->type == PTR_PKT_META;
+	if (!is32 && ((dpkt && src->type == PTR_PKT_END) || (spkt && d->type == PTR_PKT_END) ||
+		      (d->type == PTR_PKT_META && src->type == PTR_PKT) || (d->type == PTR_PKT && src->type == PTR_PKT_META))) {
+		const struct reg *p = dpkt && src->type != PTR_PKT ? d : src;
+		bool p_left = p == d;
+		/* on which side is p known to be <= end (range = p->off) */
+		int safe_side = -1; /* 1: taken, 0: fall-through */
+		switch (op) {
+		case BPF_JGT: safe_side = p_left ? 0 : 1; break;   /* p > end / end > p */
+		case BPF_JGE: safe_side = p_left ? 0 : 1; break;
+		case BPF_JLT: safe_side = p_left ? 1 : 0; break;
+		case BPF_JLE: safe_side = p_left ? 1 : 0; break;
+		}
+		struct reg pc = *p;
+		if (push_branch(e, s, (uint32_t)target))
+			return -EACCES;
+		if (safe_side >= 0 && pc.off > 0 && !(pc.var.umax > MAX_PKT_OFF)) {
+			if (safe_side == 1)
+				mark_pkt_range(&e->stack[e->n_pending - 1].st, &pc, (uint32_t)pc.off);
+			else
+				mark_pkt_range(s, &pc, (uint32_t)pc.off);
+		}
+		return 0;
+	}
+	/* null checks */
+	bool dnull = d->type == PTR_MAP_VALUE_OR_NULL || d->type == PTR_MEM_OR_NULL;
+	if (dnull && (op == BPF_JEQ || op == BPF_JNE) && src->type == SCALAR && var_const(src) && !var_value(src)) {
+		uint32_t id = d->id;
+		if (push_branch(e, s, (uint32_t)target))
+			return -EACCES;
+		/* taken side: JEQ 0 -> NULL there */
+		mark_ptr_or_null(&e->stack[e->n_pending - 1].st, id, op == BPF_JEQ);
+		mark_ptr_or_null(s, id, op != BPF_JEQ);
+		return 0;
+	}
+	if (is_ptr(d) || is_ptr(src)) {
+		if (!e->priv)
+			return reject(e, insn, "R%d pointer comparison prohibited", is_ptr(d) ? in->dst_reg : in->src_reg);
+		/* a pointer compared with anything: both sides possible, nothing learned */
+		return push_branch(e, s, (uint32_t)target);
+	}
+	int taken = scalar_branch(&d->var, &src->var, op, is32);
+	if (taken == 1) {
+		*next = target;
+		return 0;
+	}
+	if (taken == 0)
+		return 0;
+	if (push_branch(e, s, (uint32_t)target))
+		return -EACCES;
+	struct vstate *t = &e->stack[e->n_pending - 1].st;
+	struct reg *td = R(t, in->dst_reg), *ts = BPF_SRC(in->code) == BPF_X ? R(t, in->src_reg) : NULL;
+	struct reg timm = imm;
+	scalar_refine(&td->var, ts ? &ts->var : &timm.var, op, is32, true);
+	scalar_refine(&d->var, BPF_SRC(in->code) == BPF_X ? &R(s, in->src_reg)->var : &imm.var, op, is32, false);
+	return 0;
+}
+
+/* ---- helper calls ----------------------------------------------------------------- */
+
+/* the bytes [ptr, ptr+size) a helper reads (or writes) */
+static int check_helper_mem(struct env *e, struct vstate *s, int insn, int regno, uint64_t size, bool write,
+			    bool zero_ok)
+{
+	struct reg *r = R(s, regno);
+	if (!size) {
+		if (zero_ok)
+			return 0;
+		return reject(e, insn, "invalid zero-sized read");
+	}
+	if (size > UEBPF_STACK_SIZE * 128)
+		return reject(e, insn, "R%d unbounded memory access, use 'var &= const' or 'if (var < const)'", regno + 1);
+	switch (r->type) {
+	case PTR_STACK: {
+		if (!var_const(r))
+			return reject(e, insn, "R%d variable stack access is not supported here", regno);
+		int64_t at = (int64_t)r->off + var_value(r);
+		if (at < -UEBPF_STACK_SIZE || at + (int64_t)size > 0)
+			return reject(e, insn, "invalid %s to stack R%d off=%" PRId64 " size=%" PRIu64,
+				      write ? "write" : "read", regno, at, size);
+		struct frame *f = s->fr[r->frame];
+		uint32_t depth = (uint32_t)-at;
+		if (depth > e->subprog_stack[f->subprog])
+			e->subprog_stack[f->subprog] = depth;
+		int base = (int)(at + UEBPF_STACK_SIZE);
+		for (uint64_t k = 0; k < size; k++) {
+			if (write) {
+				f->stype[base + k] = SLOT_MISC;
+			} else if (f->stype[base + k] == SLOT_INVALID) {
+				return reject(e, insn, "invalid read from stack R%d off=%" PRId64 " size=%" PRIu64, regno,
+					      at, size);
+			}
+		}
+		return 0;
+	}
+	case PTR_MAP_VALUE: {
+		const struct uebpf_verifier_map *m = map_of(e, r);
+		if (write && (m->map_flags & BPF_F_RDONLY_PROG))
+			return reject(e, insn, "write into map forbidden, value_size=%u off=%d size=%" PRIu64, m->value_size,
+				      r->off, size);
+		return check_bounds(e, insn, regno, r, 0, (int)size, m->value_size, "map value");
+	}
+	case PTR_MEM:
+		return check_bounds(e, insn, regno, r, 0, (int)size, r->mem_size, "mem");
+	case PTR_PKT:
+	case PTR_PKT_META: {
+		int64_t start = r->off;
+		if (r->var.umax || start < 0 || start + (int64_t)size > (int64_t)r->range)
+			return reject(e, insn, "invalid access to packet, off=%" PRId64 " size=%" PRIu64 ", R%d(id=%u,off=%d,r=%u)",
+				      start, size, regno, r->id, r->off, r->range);
+		return 0;
+	}
+	case PTR_MAP_KEY:
+		return write ? reject(e, insn, "R%d cannot write into map_key", regno)
+			     : check_bounds(e, insn, regno, r, 0, (int)size, r->mem_size, "map key");
+	case NOT_INIT:
+		return reject(e, insn, "R%d !read_ok", regno);
+	default:
+		return reject(e, insn, "R%d type=%s expected=fp, pkt, pkt_meta, map_key, map_value, mem", regno,
+			      type_name(r->type));
+	}
+}
+
+static bool map_helper_ok(uint32_t func, const struct uebpf_verifier_map *m)
+{
+	bool rb = m->type == BPF_MAP_TYPE_RINGBUF, qs = m->type == BPF_MAP_TYPE_QUEUE || m->type == BPF_MAP_TYPE_STACK;
+	bool bloom = m->type == BPF_MAP_TYPE_BLOOM_FILTER;
+	switch (func) {
+	case BPF_FUNC_ringbuf_output:
+	case BPF_FUNC_ringbuf_reserve:
+	case BPF_FUNC_ringbuf_query:
+		return rb;
+	case BPF_FUNC_tail_call:
+		return m->type == BPF_MAP_TYPE_PROG_ARRAY;
+	case BPF_FUNC_perf_event_output:
+		return m->type == BPF_MAP_TYPE_PERF_EVENT_ARRAY;
+	case BPF_FUNC_get_stackid:
+		return m->type == BPF_MAP_TYPE_STACK_TRACE;
+	case BPF_FUNC_map_push_elem:
+		return qs || bloom;
+	case BPF_FUNC_map_pop_elem:
+		return qs;
+	case BPF_FUNC_map_peek_elem:
+		return qs || bloom;
+	case BPF_FUNC_map_lookup_elem:
+		return !rb && !qs && !bloom && m->type != BPF_MAP_TYPE_PROG_ARRAY &&
+		       m->type != BPF_MAP_TYPE_PERF_EVENT_ARRAY && m->type != BPF_MAP_TYPE_STACK_TRACE;
+	case BPF_FUNC_map_update_elem:
+	case BPF_FUNC_map_delete_elem:
+	case BPF_FUNC_for_each_map_elem:
+		return !rb && !qs && !bloom && m->type != BPF_MAP_TYPE_PROG_ARRAY &&
+		       m->type != BPF_MAP_TYPE_PERF_EVENT_ARRAY && m->type != BPF_MAP_TYPE_ARRAY_OF_MAPS &&
+		       m->type != BPF_MAP_TYPE_HASH_OF_MAPS;
+	}
+	return !rb && !qs && !bloom;
+}
+
+static int enter_callback(struct env *e, struct vstate *s, int insn, uint32_t func, const struct reg *cb,
+			  const struct reg *cb_ctx, const struct uebpf_verifier_map *m, int map_idx);
+
+static int check_helper(struct env *e, struct vstate *s, int insn, int *next)
+{
+	const struct bpf_insn *in = &e->insns[insn];
+	uint32_t func = (uint32_t)in->imm;
+	const struct uebpf_helper_proto *p = e->pt->func_proto ? e->pt->func_proto(func, e->priv) : NULL;
+	if (!p) {
+		const char *name = uebpf_helper_name(func);
+		if (name && uebpf_helper_proto(func))
+			return reject(e, insn, "program of this type cannot use helper %s#%u", name, func);
+		return reject(e, insn, "invalid func %s#%u", name ? name : "unknown", func);
+	}
+	if (p->gpl_only && !e->o->gpl)
+		return reject(e, insn, "cannot call GPL-restricted function from non-GPL compatible program");
+	const struct uebpf_verifier_map *m = NULL;
+	int map_idx = -1;
+	struct reg *mem_arg = NULL;
+	int mem_regno = 0;
+	bool mem_write = false, mem_null = false;
+	uint64_t const_size = 0;
+	const struct reg *cb = NULL, *cb_ctx = NULL;
+	uint32_t release = 0;
+	for (int a = 0; a < 5 && p->arg[a] != UEBPF_ARG_NONE; a++) {
+		int regno = a + 1;
+		struct reg *r = R(s, regno);
+		enum uebpf_arg_type t = p->arg[a];
+		if (r->type == NOT_INIT)
+			return reject(e, insn, "R%d !read_ok", regno);
+		switch (t) {
+		case UEBPF_ARG_ANYTHING:
+			if (is_ptr(r) && !e->priv)
+				return reject(e, insn, "R%d leaks addr into helper function", regno);
+			break;
+		case UEBPF_ARG_SCALAR:
+			if (r->type != SCALAR)
+				return reject(e, insn, "R%d type=%s expected=scalar", regno, type_name(r->type));
+			break;
+		case UEBPF_ARG_CONST_MAP_PTR:
+			if (r->type != CONST_MAP)
+				return reject(e, insn, "R%d type=%s expected=map_ptr", regno, type_name(r->type));
+			m = map_of(e, r);
+			map_idx = r->map;
+			if (!m)
+				return reject(e, insn, "R%d map index %d out of range", regno, r->map);
+			if (!map_helper_ok(func, m)) {
+				if (func == BPF_FUNC_tail_call)
+					return reject(e, insn, "expected prog array map for tail call");
+				return reject(e, insn, "cannot pass map_type %d into func %s#%u", m->type, p->name, func);
+			}
+			break;
+		case UEBPF_ARG_PTR_TO_MAP_KEY:
+		case UEBPF_ARG_PTR_TO_MAP_VALUE:
+		case UEBPF_ARG_PTR_TO_UNINIT_MAP_VALUE: {
+			if (!m)
+				return reject(e, insn, "invalid map_ptr to access map->%s", t == UEBPF_ARG_PTR_TO_MAP_KEY ? "key" : "value");
+			uint32_t sz = t == UEBPF_ARG_PTR_TO_MAP_KEY ? m->key_size : m->value_size;
+			if (m->type == BPF_MAP_TYPE_QUEUE || m->type == BPF_MAP_TYPE_STACK || m->type == BPF_MAP_TYPE_BLOOM_FILTER)
+				sz = m->value_size;
+			bool w = t == UEBPF_ARG_PTR_TO_UNINIT_MAP_VALUE && m->type != BPF_MAP_TYPE_BLOOM_FILTER;
+			if (check_helper_mem(e, s, insn, regno, sz, w, false))
+				return -EACCES;
+			break;
+		}
+		case UEBPF_ARG_PTR_TO_MEM:
+		case UEBPF_ARG_PTR_TO_MEM_OR_NULL:
+		case UEBPF_ARG_PTR_TO_UNINIT_MEM:
+			mem_null = t == UEBPF_ARG_PTR_TO_MEM_OR_NULL && r->type == SCALAR && var_const(r) && !var_value(r);
+			if (!mem_null && r->type == SCALAR)
+				return reject(e, insn, "R%d type=scalar expected=fp, pkt, pkt_meta, map_key, map_value, mem", regno);
+			mem_arg = r, mem_regno = regno, mem_write = t == UEBPF_ARG_PTR_TO_UNINIT_MEM;
+			if (p->arg[a + 1] != UEBPF_ARG_CONST_SIZE && p->arg[a + 1] != UEBPF_ARG_CONST_SIZE_OR_ZERO) {
+				/* a fixed size: strtol's result */
+				if (check_helper_mem(e, s, insn, regno, 8, mem_write, false))
+					return -EACCES;
+				mem_arg = NULL;
+			}
+			break;
+		case UEBPF_ARG_CONST_SIZE:
+		case UEBPF_ARG_CONST_SIZE_OR_ZERO:
+			if (r->type != SCALAR)
+				return reject(e, insn, "R%d type=%s expected=scalar", regno, type_name(r->type));
+			if (r->var.smin < 0)
+				return reject(e, insn, "R%d min value is negative, either use unsigned or 'var &= const'", regno);
+			if (t == UEBPF_ARG_CONST_SIZE && !r->var.umax)
+				return reject(e, insn, "R%d invalid zero-sized read", regno);
+			if (r->var.umax >= (1u << 29))
+				return reject(e, insn, "R%d unbounded memory access, use 'var &= const' or 'if (var < const)'", regno);
+			if (mem_arg && !mem_null &&
+			    check_helper_mem(e, s, insn, mem_regno, r->var.umax, mem_write,
+					     t == UEBPF_ARG_CONST_SIZE_OR_ZERO && !r->var.umin))
+				return -EACCES;
+			mem_arg = NULL;
+			break;
+		case UEBPF_ARG_CONST_ALLOC_SIZE_OR_ZERO:
+			if (r->type != SCALAR || !var_const(r))
+				return reject(e, insn, "R%d is not a known constant'", regno);
+			const_size = (uint64_t)var_value(r);
+			break;
+		case UEBPF_ARG_PTR_TO_CTX:
+		case UEBPF_ARG_PTR_TO_CTX_OR_NULL:
+			if (r->type != PTR_CTX)
+				return reject(e, insn, "R%d type=%s expected=ctx", regno, type_name(r->type));
+			if (r->off || !var_const(r) || var_value(r))
+				return reject(e, insn, "dereference of modified ctx ptr R%d off=%d disallowed", regno, r->off);
+			break;
+		case UEBPF_ARG_PTR_TO_STACK_OR_NULL:
+			if (!(r->type == PTR_STACK || (r->type == SCALAR && var_const(r) && !var_value(r))))
+				return reject(e, insn, "R%d type=%s expected=fp", regno, type_name(r->type));
+			cb_ctx = r;
+			break;
+		case UEBPF_ARG_PTR_TO_FUNC:
+			if (r->type != PTR_FUNC)
+				return reject(e, insn, "R%d type=%s expected=func", regno, type_name(r->type));
+			cb = r;
+			break;
+		case UEBPF_ARG_PTR_TO_RINGBUF_MEM:
+			if (r->type != PTR_MEM || !r->ref)
+				return reject(e, insn, "R%d type=%s expected=ringbuf_mem", regno, type_name(r->type));
+			if (r->off || !var_const(r) || var_value(r))
+				return reject(e, insn, "R%d must have zero offset when passed to release func", regno);
+			release = r->ref;
+			break;
+		case UEBPF_ARG_PTR_TO_LONG:
+			if (check_helper_mem(e, s, insn, regno, 8, true, false))
+				return -EACCES;
+			break;
+		case UEBPF_ARG_PTR_TO_CONST_STR: {
+			const struct uebpf_verifier_map *sm = r->type == PTR_MAP_VALUE ? map_of(e, r) : NULL;
+			if (!sm || !(sm->map_flags & BPF_F_RDONLY_PROG) || !var_const(r))
+				return reject(e, insn, "R%d does not point to a readonly map'", regno);
+			if (r->off < 0 || (uint32_t)r->off >= sm->value_size)
+				return reject(e, insn, "R%d invalid string offset", regno);
+			break;
+		}
+		case UEBPF_ARG_PTR_TO_SPIN_LOCK:
+			if (r->type != PTR_MAP_VALUE)
+				return reject(e, insn, "R%d type=%s expected=map_value", regno, type_name(r->type));
+			break;
+		default:
+			break;
+		}
+	}
+	if (release) {
+		bool found = false;
+		for (uint32_t i = 0; i < s->n_refs; i++)
+			if (s->refs[i] == release) {
+				s->refs[i] = s->refs[--s->n_refs];
+				s->ref_insn[i] = s->ref_insn[s->n_refs];
+				found = true;
+				break;
+			}
+		if (!found)
+			return reject(e, insn, "arg 1 is an unacquired reference");
+		/* every copy of the released pointer is gone */
+		for (uint32_t f = 0; f <= s->depth; f++) {
+			for (int i = 0; i < MAX_BPF_REG; i++)
+				if (s->fr[f]->regs[i].ref == release)
+					mark_unknown(&s->fr[f]->regs[i]);
+			for (int i = 0; i < UEBPF_STACK_SIZE / 8; i++)
+				if (s->fr[f]->stype[i * 8] == SLOT_SPILL && s->fr[f]->spill[i].ref == release)
+					mark_unknown(&s->fr[f]->spill[i]);
+		}
+	}
+	struct reg cb_copy, ctx_copy;
+	if (cb)
+		cb_copy = *cb;
+	if (cb_ctx)
+		ctx_copy = *cb_ctx;
+	/* r1-r5 are the caller's no more */
+	for (int r = 1; r <= 5; r++)
+		memset(R(s, r), 0, sizeof(struct reg));
+	struct reg *r0 = R(s, 0);
+	switch (p->ret) {
+	case UEBPF_RET_INTEGER:
+		mark_unknown(r0);
+		break;
+	case UEBPF_RET_VOID:
+		memset(r0, 0, sizeof(*r0));
+		break;
+	case UEBPF_RET_PTR_TO_MAP_VALUE_OR_NULL:
+		memset(r0, 0, sizeof(*r0));
+		if (m->type == BPF_MAP_TYPE_ARRAY_OF_MAPS || m->type == BPF_MAP_TYPE_HASH_OF_MAPS) {
+			/* the inner map itself (bpf_map_lookup_elem on a map of maps) */
+			r0->type = PTR_MAP_VALUE_OR_NULL;
+			r0->map = -2 - map_idx;
+		} else {
+			r0->type = PTR_MAP_VALUE_OR_NULL;
+			r0->map = map_idx;
+		}
+		r0->id = ++e->next_id;
+		scalar_const(&r0->var, 0);
+		break;
+	case UEBPF_RET_PTR_TO_RINGBUF_MEM_OR_NULL:
+		memset(r0, 0, sizeof(*r0));
+		r0->type = PTR_MEM_OR_NULL;
+		r0->mem_size = (uint32_t)const_size;
+		r0->id = r0->ref = ++e->next_id;
+		scalar_const(&r0->var, 0);
+		if (s->n_refs >= MAX_REFS)
+			return reject(e, insn, "too many references held");
+		s->refs[s->n_refs] = r0->ref;
+		s->ref_insn[s->n_refs++] = (uint32_t)insn;
+		break;
+	}
+	if (r0->type == PTR_MAP_VALUE_OR_NULL && r0->map < -1) {
+		/* map of maps: the value is a map pointer once null-checked */
+		int outer = -2 - r0->map;
+		const struct uebpf_verifier_map *om = &e->o->maps[outer];
+		int inner = om->inner ? (int)(om->inner - e->o->maps) : -1;
+		if (inner < 0)
+			return reject(e, insn, "map of maps without an inner map");
+		r0->map = inner;
+		r0->type = PTR_MAP_VALUE_OR_NULL;
+		r0->mem_size = 1; /* a map, not a value: see check below */
+	}
+	*next = insn + 1;
+	if (cb)
+		return enter_callback(e, s, insn, func, &cb_copy, cb_ctx ? &ctx_copy : NULL, m, map_idx);
+	return 0;
+}
+
+/* the callback runs as a function called from the helper: verify it once
+ * here with the arguments it will get; its r0 must be 0 or 1 */
+static int enter_callback(struct env *e, struct vstate *s, int insn, uint32_t func, const struct reg *cb,
+			  const struct reg *cb_ctx, const struct uebpf_verifier_map *m, int map_idx)
+{
+	if (s->depth + 1 >= UEBPF_MAX_CALL_DEPTH)
+		return reject(e, insn, "the call stack of %u frames is too deep", s->depth + 2);
+	uint32_t target = cb->mem_size;
+	struct frame *f = frame_new(insn, e->subprog_of[target]);
+	if (!f)
+		return -ENOMEM;
+	f->callback_ret = insn;
+	struct reg *a = f->regs;
+	if (func == BPF_FUNC_loop) {
+		mark_unknown(&a[1]);
+		if (cb_ctx)
+			a[2] = *cb_ctx;
+		else
+			mark_const(&a[2], 0);
+	} else {
+		memset(&a[1], 0, sizeof(a[1]));
+		a[1].type = CONST_MAP;
+		a[1].map = map_idx;
+		memset(&a[2], 0, sizeof(a[2]));
+		a[2].type = PTR_MAP_KEY;
+		a[2].mem_size = m->key_size;
+		scalar_const(&a[2].var, 0);
+		memset(&a[3], 0, sizeof(a[3]));
+		a[3].type = PTR_MAP_VALUE;
+		a[3].map = map_idx;
+		scalar_const(&a[3].var, 0);
+		if (cb_ctx)
+			a[4] = *cb_ctx;
+		else
+			mark_const(&a[4], 0);
+	}
+	memset(&a[10], 0, sizeof(a[10]));
+	a[10].type = PTR_STACK;
+	a[10].frame = (uint8_t)(s->depth + 1);
+	scalar_const(&a[10].var, 0);
+	s->fr[++s->depth] = f;
+	(void)insn;
+	return (int)target + 1; /* continue at the callback; see caller */
+}
+
+/* ---- the walk -------------------------------------------------------------------- */
+
+static int check_exit(struct env *e, struct vstate *s, int insn, int *next)
+{
+	struct reg *r0 = R(s, 0);
+	if (r0->type == NOT_INIT)
+		return reject(e, insn, "R0 !read_ok");
+	struct frame *f = s->fr[s->depth];
+	if (s->depth == 0) {
+		if (s->n_refs)
+			return reject(e, insn, "Unreleased reference id=%u alloc_insn=%u", s->refs[0], s->ref_insn[0]);
+		if (is_ptr(r0) && !e->priv)
+			return reject(e, insn, "R0 leaks addr as return value");
+		if (e->pt->has_ret_range) {
+			if (r0->type != SCALAR)
+				return reject(e, insn, "At program exit the register R0 is not a known value (%s)",
+					      type_name(r0->type));
+			if (r0->var.smin < e->pt->ret_min || r0->var.smax > e->pt->ret_max)
+				return reject(e, insn, "At program exit the register R0 has value (0x%" PRIx64 "; 0x%" PRIx64
+						       ") should have been in (0x%" PRIx64 "; 0x%" PRIx64 ")",
+					      r0->var.var_off.value, r0->var.var_off.mask, (uint64_t)e->pt->ret_min,
+					      (uint64_t)e->pt->ret_max);
+		}
+		*next = -1;
+		return 0;
+	}
+	if (f->callback_ret >= 0) {
+		if (r0->type != SCALAR || r0->var.umax > 1 || r0->var.smin < 0)
+			return reject(e, insn, "At callback return the register R0 has value %s should have been in (0x0; 0x1)",
+				      type_name(r0->type));
+	} else if (is_ptr(r0) && r0->type != PTR_MAP_VALUE && r0->type != PTR_CTX && r0->type != PTR_PKT &&
+		   r0->type != PTR_MEM) {
+		if (r0->type == PTR_STACK && r0->frame == s->depth)
+			return reject(e, insn, "cannot return stack pointer to the caller frame");
+	}
+	if (r0->type == PTR_STACK && r0->frame == s->depth)
+		return reject(e, insn, "cannot return stack pointer to the caller frame");
+	struct reg ret = *r0;
+	int callsite = f->callsite;
+	bool callback = f->callback_ret >= 0;
+	free(f);
+	s->fr[s->depth--] = NULL;
+	struct frame *caller = s->fr[s->depth];
+	/* callee-saved registers are the caller's own again */
+	if (callback)
+		mark_unknown(&caller->regs[0]);
+	else
+		caller->regs[0] = ret;
+	for (int r = 1; r <= 5; r++)
+		memset(&caller->regs[r], 0, sizeof(struct reg));
+	*next = callsite + 1;
+	return 0;
+}
+
+static int check_call(struct env *e, struct vstate *s, int insn, int *next)
+{
+	const struct bpf_insn *in = &e->insns[insn];
+	if (in->src_reg == 0) {
+		if (in->imm == BPF_FUNC_tail_call) {
+			int err = check_helper(e, s, insn, next);
+			if (err)
+				return err;
+			memset(R(s, 0), 0, sizeof(struct reg)); /* tail call returns nothing */
+			return 0;
+		}
+		int err = check_helper(e, s, insn, next);
+		if (err < 0)
+			return err;
+		if (err > 0)
+			*next = err - 1;
+		return 0;
+	}
+	if (in->src_reg != BPF_PSEUDO_CALL)
+		return reject(e, insn, "kernel function calls are not supported");
+	if (s->depth + 1 >= UEBPF_MAX_CALL_DEPTH)
+		return reject(e, insn, "the call stack of %u frames is too deep", s->depth + 2);
+	uint32_t target = (uint32_t)(insn + in->imm + 1);
+	struct frame *f = frame_new(insn, e->subprog_of[target]);
+	if (!f)
+		return -ENOMEM;
+	struct frame *caller = s->fr[s->depth];
+	for (int r = 1; r <= 5; r++)
+		f->regs[r] = caller->regs[r];
+	f->regs[10].type = PTR_STACK;
+	f->regs[10].frame = (uint8_t)(s->depth + 1);
+	scalar_const(&f->regs[10].var, 0);
+	for (int r = 0; r <= 5; r++)
+		if (r > 0)
+			memset(&caller->regs[r], 0, sizeof(struct reg));
+	s->fr[++s->depth] = f;
+	*next = (int)target;
+	return 0;
+}
+
+static int check_ld(struct env *e, struct vstate *s, int insn)
+{
+	const struct bpf_insn *in = &e->insns[insn];
+	uint8_t mode = BPF_MODE(in->code);
+	if (mode == BPF_IMM) {
+		struct reg *d = R(s, in->dst_reg);
+		uint64_t v = (uint32_t)in->imm | (uint64_t)(uint32_t)e->insns[insn + 1].imm << 32;
+		if (in->dst_reg == BPF_REG_10)
+			return reject(e, insn, "frame pointer is read only");
+		memset(d, 0, sizeof(*d));
+		scalar_const(&d->var, 0);
+		switch (in->src_reg) {
+		case 0:
+			mark_const(d, v);
+			return 0;
+		case BPF_PSEUDO_MAP_FD:
+		case BPF_PSEUDO_MAP_IDX:
+		case BPF_PSEUDO_MAP_VALUE:
+		case BPF_PSEUDO_MAP_IDX_VALUE: {
+			if (in->imm < 0 || (size_t)in->imm >= e->o->n_maps)
+				return reject(e, insn, "fd %d is not pointing to valid bpf_map", in->imm);
+			bool value = in->src_reg == BPF_PSEUDO_MAP_VALUE || in->src_reg == BPF_PSEUDO_MAP_IDX_VALUE;
+			const struct uebpf_verifier_map *m = &e->o->maps[in->imm];
+			d->map = in->imm;
+			if (!value) {
+				d->type = CONST_MAP;
+				return 0;
+			}
+			if (m->type != BPF_MAP_TYPE_ARRAY || m->max_entries != 1)
+				return reject(e, insn, "map direct value access is only for single-element arrays");
+			uint32_t off = (uint32_t)e->insns[insn + 1].imm;
+			if (off >= m->value_size)
+				return reject(e, insn, "invalid access to map value pointer, value_size=%u off=%u", m->value_size,
+					      off);
+			d->type = PTR_MAP_VALUE;
+			d->off = (int32_t)off;
+			return 0;
+		}
+		case BPF_PSEUDO_FUNC:
+			d->type = PTR_FUNC;
+			d->mem_size = (uint32_t)(insn + in->imm + 1);
+			return 0;
+		}
+		return reject(e, insn, "invalid bpf_ld_imm64 insn");
+	}
+	/* LD_ABS / LD_IND */
+	if (!e->pt->ld_abs)
+		return reject(e, insn, "BPF_LD_[ABS|IND] instructions not allowed for this program type");
+	if (R(s, 6)->type != PTR_CTX)
+		return reject(e, insn, "at the time of BPF_LD_ABS|IND R6 != pointer to skb");
+	if (mode == BPF_IND && R(s, in->src_reg)->type != SCALAR)
+		return reject(e, insn, "R%d !read_ok", in->src_reg);
+	if (s->depth)
+		return reject(e, insn, "BPF_LD_[ABS|IND] cannot be used inside bpf-to-bpf calls");
+	for (int r = 1; r <= 5; r++)
+		memset(R(s, r), 0, sizeof(struct reg));
+	narrow(R(s, 0), size_of(in->code));
+	e->ctx_access[insn] = 2;
+	return 0;
+}
+
+static int check_insn(struct env *e, struct vstate *s, int insn, int *next)
+{
+	const struct bpf_insn *in = &e->insns[insn];
+	uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
+	*next = insn + 1;
+	if (in->dst_reg >= MAX_BPF_REG || in->src_reg >= MAX_BPF_REG)
+		return reject(e, insn, "R%d is invalid", in->dst_reg >= MAX_BPF_REG ? in->dst_reg : in->src_reg);
+	switch (cls) {
+	case BPF_ALU:
+	case BPF_ALU64:
+		return check_alu(e, s, insn);
+	case BPF_LDX: {
+		int size = size_of(in->code);
+		if (in->dst_reg == BPF_REG_10)
+			return reject(e, insn, "frame pointer is read only");
+		if (R(s, in->src_reg)->type == NOT_INIT)
+			return reject(e, insn, "R%d !read_ok", in->src_reg);
+		struct reg v;
+		memset(&v, 0, sizeof(v));
+		if (check_mem(e, s, insn, in->src_reg, in->off, size, false, NULL, &v, false))
+			return -EACCES;
+		if (BPF_MODE(in->code) == BPF_MEMSX && v.type == SCALAR) {
+			mark_unknown(&v);
+			v.var.smin = -(1ll << (size * 8 - 1)), v.var.smax = (1ll << (size * 8 - 1)) - 1;
+			scalar_sync(&v.var);
+		}
+		*R(s, in->dst_reg) = v;
+		return 0;
+	}
+	case BPF_STX:
+	case BPF_ST: {
+		int size = size_of(in->code);
+		struct reg imm, *val = NULL;
+		bool atomic = BPF_MODE(in->code) == BPF_ATOMIC;
+		if (cls == BPF_STX) {
+			val = R(s, in->src_reg);
+			if (val->type == NOT_INIT)
+				return reject(e, insn, "R%d !read_ok", in->src_reg);
+		} else {
+			mark_const(&imm, (uint64_t)(int64_t)in->imm);
+			val = &imm;
+		}
+		if (R(s, in->dst_reg)->type == NOT_INIT)
+			return reject(e, insn, "R%d !read_ok", in->dst_reg);
+		if (atomic) {
+			if (size != 4 && size != 8)
+				return reject(e, insn, "invalid atomic operand size");
+			if (is_ptr(val))
+				return reject(e, insn, "R%d leaks addr into mem", in->src_reg);
+			struct reg *d = R(s, in->dst_reg);
+			if (d->type != PTR_STACK && d->type != PTR_MAP_VALUE && d->type != PTR_MEM && d->type != PTR_CTX)
+				return reject(e, insn, "R%d invalid mem access '%s'", in->dst_reg, type_name(d->type));
+			struct reg old;
+			memset(&old, 0, sizeof(old));
+			if (check_mem(e, s, insn, in->dst_reg, in->off, size, false, NULL, &old, true) ||
+			    check_mem(e, s, insn, in->dst_reg, in->off, size, true, NULL, NULL, true))
+				return -EACCES;
+			if (in->imm == BPF_CMPXCHG) {
+				if (R(s, 0)->type == NOT_INIT)
+					return reject(e, insn, "R0 !read_ok");
+				mark_unknown(R(s, 0));
+			} else if (in->imm & BPF_FETCH) {
+				mark_unknown(R(s, in->src_reg));
+			}
+			return 0;
+		}
+		return check_mem(e, s, insn, in->dst_reg, in->off, size, true, val, NULL, false);
+	}
+	case BPF_LD:
+		return check_ld(e, s, insn);
+	case BPF_JMP:
+	case BPF_JMP32:
+		if (op == BPF_JA) {
+			*next = insn + 1 + (cls == BPF_JMP32 ? in->imm : in->off);
+			return 0;
+		}
+		if (op == BPF_EXIT)
+			return check_exit(e, s, insn, next);
+		if (op == BPF_CALL)
+			return check_call(e, s, insn, next);
+		return check_cond_jmp(e, s, insn, next);
+	}
+	return reject(e, insn, "unknown opcode %02x", in->code);
+}
+
+/* Have we been here in a state at least as wide? Store this one if not. */
+static int visited(struct env *e, struct vstate *s, int insn, bool *prune)
+{
+	*prune = false;
+	uint32_t count = 0;
+	for (struct saved *v = e->states[insn]; v; v = v->next, count++) {
+		if (v->branches) {
+			/* an ancestor on this path: the same state again loops forever */
+			if (state_within(&v->st, s) && state_within(s, &v->st))
+				return reject(e, insn, "infinite loop detected at insn %d", insn);
+			continue;
+		}
+		if (state_within(&v->st, s)) {
+			*prune = true;
+			return 0;
+		}
+	}
+	if (count >= MAX_STATES_PER_INSN)
+		return 0;
+	struct saved *v = calloc(1, sizeof(*v));
+	if (!v || state_copy(&v->st, s)) {
+		free(v);
+		return -ENOMEM;
+	}
+	v->branches = 1;
+	v->insn = (uint32_t)insn;
+	v->st.parent = s->parent;
+	s->parent = v;
+	v->next = e->states[insn];
+	e->states[insn] = v;
+	e->total_states++;
+	if (++e->cur_states > e->peak_states)
+		e->peak_states = e->cur_states;
+	if (count + 1 > e->max_per_insn)
+		e->max_per_insn = count + 1;
+	return 0;
+}
+
+static int do_check(struct env *e)
+{
+	struct vstate s = { 0 };
+	s.fr[0] = frame_new(-1, 0);
+	if (!s.fr[0])
+		return -ENOMEM;
+	struct reg *regs = s.fr[0]->regs;
+	regs[1].type = PTR_CTX;
+	scalar_const(&regs[1].var, 0);
+	regs[10].type = PTR_STACK;
+	scalar_const(&regs[10].var, 0);
+	int insn = 0, err = 0;
+	for (;;) {
+		if (insn < 0 || (size_t)insn >= e->n) {
+			/* this path is done: take a pending one */
+			branch_done(e, s.parent);
+			state_free(&s);
+			if (!e->n_pending)
+				break;
+			struct pending *p = &e->stack[--e->n_pending];
+			s = p->st;
+			insn = (int)p->insn;
+			continue;
+		}
+		if (++e->processed > INSN_LIMIT) {
+			err = reject(e, -1, "BPF program is too large. Processed %" PRIu64 " insn", e->processed);
+			break;
+		}
+		if (e->prune[insn]) {
+			bool prune;
+			if ((err = visited(e, &s, insn, &prune)))
+				break;
+			if (prune) {
+				insn = -1;
+				continue;
+			}
+		}
+		int next;
+		if ((err = check_insn(e, &s, insn, &next)))
+			break;
+		if (is_lddw(&e->insns[insn]) && next == insn + 1)
+			next = insn + 2;
+		insn = next;
+	}
+	state_free(&s);
+	while (e->n_pending) {
+		struct pending *p = &e->stack[--e->n_pending];
+		state_free(&p->st);
+	}
+	return err;
+}
+
+/* combined stack of every call chain, as the kernel's check_max_stack_depth */
+static int check_stack_depth(struct env *e, uint32_t sub, uint32_t depth, uint32_t frames, uint32_t *max)
+{
+	uint32_t d = depth + ((e->subprog_stack[sub] + 7) & ~7u);
+	if (d > *max)
+		*max = d;
+	if (d > UEBPF_STACK_SIZE)
+		return reject(e, -1, "combined stack size of %u calls is %u. Too large", frames, d);
+	if (frames > UEBPF_MAX_CALL_DEPTH)
+		return reject(e, -1, "the call stack of %u frames is too deep", frames);
+	uint32_t start = e->subprog_start[sub], end = sub + 1 < e->n_subprogs ? e->subprog_start[sub + 1] : (uint32_t)e->n;
+	for (uint32_t i = start; i < end; i++) {
+		const struct bpf_insn *in = &e->insns[i];
+		if (in->code == (BPF_JMP | BPF_CALL) && in->src_reg == BPF_PSEUDO_CALL) {
+			uint32_t t = (uint32_t)((int64_t)i + in->imm + 1);
+			int err = check_stack_depth(e, (uint32_t)e->subprog_of[t], d, frames + 1, max);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+/* replace context accesses and LD_ABS, moving jumps and calls over the
+ * instructions added */
+static int rewrite(struct env *e, struct uebpf_verify_result *res)
+{
+	size_t n = e->n, cap = n + 16, m = 0;
+	struct bpf_insn *out = malloc(cap * sizeof(*out));
+	uint32_t *pos = malloc((n + 1) * sizeof(*pos));
+	if (!out || !pos) {
+		free(out);
+		free(pos);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct bpf_insn buf[16];
+		int k = 1;
+		buf[0] = e->insns[i];
+		if (e->ctx_access[i] == 1)
+			k = e->pt->convert_ctx_access(&e->insns[i], buf, 16);
+		else if (e->ctx_access[i] == 2)
+			k = e->pt->gen_ld_abs(&e->insns[i], buf, 16);
+		if (k <= 0) {
+			free(out);
+			free(pos);
+			return reject(e, (int)i, "cannot rewrite the context access");
+		}
+		if (m + (size_t)k > cap) {
+			cap = (m + (size_t)k) * 2;
+			struct bpf_insn *o = realloc(out, cap * sizeof(*o));
+			if (!o) {
+				free(out);
+				free(pos);
+				return -ENOMEM;
+			}
+			out = o;
+		}
+		pos[i] = (uint32_t)m;
+		memcpy(out + m, buf, (size_t)k * sizeof(*buf));
+		m += (size_t)k;
+	}
+	pos[n] = (uint32_t)m;
+	for (size_t i = 0; i < n; i++) {
+		const struct bpf_insn *in = &e->insns[i];
+		uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
+		struct bpf_insn *o = &out[pos[i]];
+		if (e->ctx_access[i])
+			continue;
+		if (is_lddw(in)) {
+			if (in->src_reg == BPF_PSEUDO_FUNC)
+				o->imm = (int32_t)pos[i + in->imm + 1] - (int32_t)pos[i] - 1;
+			i++;
+			continue;
+		}
+		if (cls != BPF_JMP && cls != BPF_JMP32)
+			continue;
+		if (op == BPF_CALL && in->src_reg == BPF_PSEUDO_CALL)
+			o->imm = (int32_t)pos[i + in->imm + 1] - (int32_t)pos[i] - 1;
+		else if (op == BPF_JA && cls == BPF_JMP32)
+			o->imm = (int32_t)pos[i + in->imm + 1] - (int32_t)pos[i] - 1;
+		else if (op != BPF_CALL && op != BPF_EXIT) {
+			int32_t off = (int32_t)pos[i + in->off + 1] - (int32_t)pos[i] - 1;
+			if (off < INT16_MIN || off > INT16_MAX) {
+				free(out);
+				free(pos);
+				return reject(e, (int)i, "jump too far after rewriting context accesses");
+			}
+			o->off = (int16_t)off;
+		}
+	}
+	free(pos);
+	res->insns = out;
+	res->n = m;
+	return 0;
+}
+
+int uebpf_verify(const struct bpf_insn *insns, size_t n, const struct uebpf_verify_opts *opts,
+		 struct uebpf_verify_result *res, char *log, size_t log_sz)
+{
+	struct uebpf_verify_opts o = { .sz = sizeof(o), .prog_type = BPF_PROG_TYPE_SOCKET_FILTER };
+	if (log && log_sz)
+		log[0] = 0;
+	if (res)
+		memset(res, 0, sizeof(*res));
+	if (opts) {
+		if (opts->sz < sizeof(size_t) || opts->sz > sizeof(o))
+			return -EINVAL;
+		memcpy(&o, opts, opts->sz);
+	}
+	struct env e = { .insns = insns, .n = n, .o = &o, .log = log, .log_sz = log_sz, .priv = !o.unpriv,
+			 .err_insn = -1 };
+	if (!n || n > INSN_LIMIT) {
+		vlog(&e, "%s\n", n ? "BPF program is too large" : "empty program");
+		return -EINVAL;
+	}
+	e.pt = uebpf_progtype_get(o.prog_type);
+	if (!e.pt) {
+		vlog(&e, "program type %d is not supported\n", (int)o.prog_type);
+		return -EINVAL;
+	}
+	char why[256] = "";
+	int err = uebpf_insns_check(insns, n, why, sizeof(why));
+	if (err) {
+		vlog(&e, "%s\n", why);
+		return -EINVAL;
+	}
+	e.prune = calloc(n + 1, 1);
+	e.ctx_access = calloc(n, 1);
+	e.subprog_of = calloc(n, sizeof(*e.subprog_of));
+	e.states = calloc(n, sizeof(*e.states));
+	if (!e.prune || !e.ctx_access || !e.subprog_of || !e.states) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = check_cfg(&e);
+	if (!err && !(e.subprog_stack = calloc(e.n_subprogs, sizeof(uint32_t))))
+		err = -ENOMEM;
+	if (!err)
+		err = do_check(&e);
+	uint32_t depth = 0;
+	if (!err)
+		err = check_stack_depth(&e, 0, 0, 1, &depth);
+	if (!err && res)
+		err = rewrite(&e, res);
+	if (!err && res) {
+		res->stack_depth = e.subprog_stack[0];
+		res->insns_processed = e.processed;
+		res->max_states_per_insn = e.max_per_insn;
+		res->total_states = e.total_states;
+		res->peak_states = e.peak_states;
+	}
+	if (o.log_level || err)
+		vlog(&e, "processed %" PRIu64 " insns (limit %d) max_states_per_insn %u total_states %u peak_states %u "
+			 "mark_read 0\n",
+		     e.processed, INSN_LIMIT, e.max_per_insn, e.total_states, e.peak_states);
+out:
+	for (size_t i = 0; e.states && i < n; i++)
+		for (struct saved *v = e.states[i], *next; v; v = next) {
+			next = v->next;
+			state_free(&v->st);
+			free(v);
+		}
+	free(e.states);
+	free(e.prune);
+	free(e.ctx_access);
+	free(e.subprog_of);
+	free(e.subprog_start);
+	free(e.subprog_stack);
+	free(e.stack);
+	if (err == -ENOMEM)
+		vlog(&e, "out of memory\n");
+	if (err && err != -EACCES && err != -ENOMEM && err != -EINVAL)
+		err = -EACCES;
+	if (err == -EACCES && e.processed > INSN_LIMIT)
+		err = -E2BIG;
+	return err;
+}
+
+void uebpf_verify_result_free(struct uebpf_verify_result *res)
+{
+	if (!res)
+		return;
+	free(res->insns);
+	res->insns = NULL;
+	res->n = 0;
+}
