@@ -434,7 +434,8 @@ static int check_stack(struct env *e, struct vstate *s, int insn, int regno, con
 		memset(f->stype + base, zero ? SLOT_ZERO : SLOT_MISC, (size_t)size);
 		return 0;
 	}
-	for (int k = 0; k < size; k++)
+	/* privileged programs may read stack they never wrote: the value is unknown */
+	for (int k = 0; k < size && !e->priv; k++)
 		if (f->stype[base + k] == SLOT_INVALID)
 			return reject(e, insn, "invalid read from stack R%d off=%" PRId64 " size=%d", regno, at, size);
 	return 0;
@@ -648,8 +649,12 @@ static int check_alu(struct env *e, struct vstate *s, int insn)
 	switch (p->type) {
 	case PTR_MAP_VALUE_OR_NULL:
 	case PTR_MEM_OR_NULL:
-		return reject(e, insn, "R%d pointer arithmetic on %s prohibited, null-check it first",
-			      dptr ? in->dst_reg : in->src_reg, type_name(p->type));
+		if (!e->priv)
+			return reject(e, insn, "R%d pointer arithmetic on %s prohibited, null-check it first",
+				      dptr ? in->dst_reg : in->src_reg, type_name(p->type));
+		/* what comes out may be NULL + k: nothing that can be dereferenced */
+		mark_unknown(d);
+		return 0;
 	case CONST_MAP:
 	case PTR_PKT_END:
 	case PTR_FUNC:
@@ -663,6 +668,9 @@ static int check_alu(struct env *e, struct vstate *s, int insn)
 	default:
 		break;
 	}
+	if (!var_const(k) && k->var.smin == INT64_MIN && p->type != PTR_STACK)
+		return reject(e, insn, "math between %s pointer and register with unbounded min value is not allowed",
+			      type_name(p->type));
 	struct reg r = *p;
 	if (var_const(k)) {
 		int64_t v = var_value(k);
@@ -860,7 +868,7 @@ static int check_helper_mem(struct env *e, struct vstate *s, int insn, int regno
 		for (uint64_t k = 0; k < size; k++) {
 			if (write) {
 				f->stype[base + k] = SLOT_MISC;
-			} else if (f->stype[base + k] == SLOT_INVALID) {
+			} else if (f->stype[base + k] == SLOT_INVALID && !e->priv) {
 				return reject(e, insn, "invalid read from stack R%d off=%" PRId64 " size=%" PRIu64, regno,
 					      at, size);
 			}
