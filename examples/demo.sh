@@ -84,6 +84,39 @@ if [[ " $engines " == *" jit "* ]]; then
 	"$uebpf" disasm --jited "$src/checksum.s" || wrong=$((wrong + 1))
 fi
 
+# BPF objects as clang builds them: maps, global data, calls, tail calls
+objects=(
+	"calls_globals.bpf.o|--ctx /dev/null|retval 10872|bpf-to-bpf calls and .rodata/.data/.bss globals, with bpf_printk"
+	"xdp_parse.bpf.o|--data-hex=packet|retval 2 (XDP_PASS)|XDP parser with bounds checks on the TCP SYN: XDP_PASS"
+	"tailcall.bpf.o|--prog dispatch --data-hex=packet|retval 2 (XDP_PASS)|tail call through a prog_array to the IPv4 handler"
+)
+for o in "${objects[@]}"; do
+	IFS='|' read -r obj args want what <<<"$o"
+	[ -f "$built/$obj" ] || continue
+	for engine in $engines; do
+		total=$((total + 1))
+		a=(${args//--data-hex=packet/--data-hex=PKT})
+		a=("${a[@]/--data-hex=PKT/--data-hex=$packet}")
+		out=$("$uebpf" run -e "$engine" "$built/$obj" "${a[@]}" 2>&1)
+		if grep -q "^run 1: $want" <<<"$out"; then verdict=ok; else verdict=WRONG; wrong=$((wrong + 1)); fi
+		printf '%-22s %-7s %-26s %s\n' "$obj" "$engine" "$want" "$verdict"
+		[ $verdict = ok ] || sed 's/^/    /' <<<"$out"
+	done
+	echo "    ($what)"
+done
+if [ -f "$built/sockfilter_count.bpf.o" ] && [ -f "$src/../tests/data/mixed.pcap" ]; then
+	echo
+	echo "uebpf run sockfilter_count.bpf.o --pcap tests/data/mixed.pcap --dump-maps (TCP, UDP, ICMP, other):"
+	total=$((total + 1))
+	"$uebpf" run "$built/sockfilter_count.bpf.o" --pcap "$src/../tests/data/mixed.pcap" -q -m || wrong=$((wrong + 1))
+	echo
+	echo "uebpf verify on a program that forgets the NULL check (the kernel's message):"
+	total=$((total + 1))
+	printf 'stw [%%r10-4], 0\nlddw %%r1, map:0\nmov %%r2, %%r10\nadd %%r2, -4\ncall 1\nldxdw %%r0, [%%r0+0]\nexit\n' \
+		| "$uebpf" verify --map hash:4:8:16 - | grep -q "R0 invalid mem access 'map_value_or_null'" \
+		&& echo "    R0 invalid mem access 'map_value_or_null'   (rejected, as the kernel does)" || wrong=$((wrong + 1))
+fi
+
 echo
 if [ $wrong -ne 0 ]; then
 	echo "demo: FAILED: $wrong of $total checks wrong"
