@@ -24,6 +24,8 @@
 #include <unistd.h>
 
 #include <uebpf/classic.h>
+#include <uebpf/object.h>
+#include <uebpf/test_run.h>
 
 #include "cli.h"
 
@@ -32,7 +34,7 @@ _Static_assert(sizeof(struct pcap_bpf_insn) == sizeof(struct sock_filter), "libp
 static const char help[] =
 	"Usage: uebpf filter [-r FILE | -i IFACE] [-w OUT.pcap] [-c COUNT] [-n] [-q] [-e]\n"
 	"                    [-O] [-v] [-d | -dd | -ddd] [--engine=E] [--semantics=S]\n"
-	"                    [EXPRESSION]\n\n"
+	"                    [EXPRESSION | --prog OBJECT.o[:NAME]]\n\n"
 	"Select packets with a tcpdump filter expression (pcap-filter(7)). libpcap\n"
 	"compiles the expression to classic BPF for the capture's link type; uebpf\n"
 	"checks it with the kernel's rules, translates it to eBPF and JIT-compiles it.\n"
@@ -63,10 +65,15 @@ static const char help[] =
 	"      --semantics=S  libpcap (default) or kernel: where the two run the same\n"
 	"                   program differently (shifts by 32 or more, X + k past\n"
 	"                   2^32), whose answer to give\n"
+	"      --prog=OBJECT.o[:NAME]  select with an eBPF socket filter, XDP or tc\n"
+	"                   program from a BPF object (the first one, or NAME) instead\n"
+	"                   of an expression: a socket filter keeps a packet when it\n"
+	"                   returns non-zero, XDP on XDP_PASS, tc on TC_ACT_OK; the\n"
+	"                   capture must be Ethernet\n"
 	"  -h, --help       show this help\n";
 
 struct options {
-	const char *read_file, *iface, *write_file;
+	const char *read_file, *iface, *write_file, *prog;
 	uint64_t count;
 	bool numeric, quiet, link, no_optimize, verbose;
 	int dump;
@@ -513,9 +520,10 @@ static pcap_t *open_source(const struct options *o, bpf_u_int32 *netmask)
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_ENGINE = 256, OPT_SEMANTICS };
+	enum { OPT_ENGINE = 256, OPT_SEMANTICS, OPT_PROG };
 	static const struct option longopts[] = {
 		{ "engine", required_argument, NULL, OPT_ENGINE },
+		{ "prog", required_argument, NULL, OPT_PROG },
 		{ "semantics", required_argument, NULL, OPT_SEMANTICS },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -574,6 +582,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return -1;
 			}
 			break;
+		case OPT_PROG:
+			o->prog = optarg;
+			break;
 		case OPT_SEMANTICS:
 			if (!strcmp(optarg, "libpcap")) {
 				o->semantics = UEBPF_CLASSIC_LIBPCAP;
@@ -605,9 +616,18 @@ static int parse_options(int argc, char **argv, struct options *o)
 static const char *const runner_names[] = { "the classic BPF interpreter", "uebpf's eBPF interpreter",
 					    "uebpf's JIT" };
 
+/* an eBPF packet program selecting packets (--prog) */
+struct ebpf_filter {
+	struct uebpf_object *obj;
+	enum bpf_prog_type type;
+	struct uebpf_pkt_runner *runner;
+	uint64_t unfit; /* packets a run cannot take (shorter than an Ethernet header) */
+};
+
 struct run {
 	pcap_t *p;
 	const struct uebpf_classic_prog *prog;
+	struct ebpf_filter *ebpf;
 	pcap_dumper_t *dumper;
 	const struct options *o;
 	int linktype;
@@ -621,9 +641,26 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *d
 	struct uebpf_classic_pkt pkt;
 
 	r->read++;
-	uebpf_classic_pkt_init(&pkt, r->linktype, data, h->caplen, h->len);
-	if (!uebpf_classic_run(r->prog, &pkt))
-		return;
+	if (r->ebpf) {
+		uint64_t r0;
+		char log[CLI_LOG_SZ];
+		struct ebpf_filter *f = r->ebpf;
+		if (h->caplen < 14 || h->caplen > UEBPF_PKT_MAX) {
+			f->unfit++;
+			return;
+		}
+		if (uebpf_pkt_runner_run(f->runner, data, h->caplen, &r0, NULL, NULL, log, sizeof(log)))
+			return;
+		bool pass = f->type == BPF_PROG_TYPE_SOCKET_FILTER ? r0 != 0
+			    : f->type == BPF_PROG_TYPE_XDP	 ? r0 == XDP_PASS
+								 : r0 == 0 /* TC_ACT_OK */;
+		if (!pass)
+			return;
+	} else {
+		uebpf_classic_pkt_init(&pkt, r->linktype, data, h->caplen, h->len);
+		if (!uebpf_classic_run(r->prog, &pkt))
+			return;
+	}
 	r->matched++;
 	if (r->dumper)
 		pcap_dump((u_char *)r->dumper, h, data);
@@ -734,6 +771,90 @@ static int filter_packets(struct run *r)
 	return 0;
 }
 
+/* --prog OBJECT.o[:NAME]: the object's program selects the packets */
+static int filter_with_prog(struct options *o, int argc, char **argv)
+{
+	if (optind < argc) {
+		cli_err("filter: --prog and an expression ('%s') cannot be used together", argv[optind]);
+		return 1;
+	}
+	if (o->dump) {
+		cli_err("filter: -d prints a compiled expression; --prog has none");
+		return 1;
+	}
+	char path[4096], *name = NULL;
+	snprintf(path, sizeof(path), "%s", o->prog);
+	char *colon = strrchr(path, ':');
+	if (colon && colon > strrchr(path, '/') && !cli_is_elf(path))
+		*colon = 0, name = colon + 1;
+	char log[8192] = "";
+	struct ebpf_filter f = { 0 };
+	int rc = 1;
+	if (uebpf_object_open_file(path, NULL, &f.obj, log, sizeof(log))) {
+		cli_err_log(cli_name(path), log, -EINVAL);
+		return 1;
+	}
+	struct uebpf_object_prog *prog = name ? uebpf_object_find_prog(f.obj, name) : uebpf_object_next_prog(f.obj, NULL);
+	struct uebpf_object_load_opts lo = { .sz = sizeof(lo), .engine = o->runner == UEBPF_CLASSIC_RUN_JIT ? UEBPF_ENGINE_JIT : UEBPF_ENGINE_INTERP };
+	pcap_t *p = NULL;
+	pcap_dumper_t *dumper = NULL;
+	if (!prog) {
+		cli_err(name ? "filter: %s: no program named '%s'" : "filter: %s: no programs", cli_name(path), name);
+		goto out;
+	}
+	f.type = uebpf_object_prog_type(prog);
+	if (f.type != BPF_PROG_TYPE_SOCKET_FILTER && f.type != BPF_PROG_TYPE_XDP && f.type != BPF_PROG_TYPE_SCHED_CLS &&
+	    f.type != BPF_PROG_TYPE_SCHED_ACT) {
+		cli_err("filter: %s: program '%s' is not a socket filter, XDP or tc program", cli_name(path),
+			uebpf_object_prog_name(prog));
+		goto out;
+	}
+	if (uebpf_object_load(f.obj, &lo, log, sizeof(log))) {
+		fputs(log, stderr);
+		cli_err("filter: %s: cannot load", cli_name(path));
+		goto out;
+	}
+	if (uebpf_pkt_runner_new(uebpf_object_prog_prog(prog), f.type, 1, &f.runner, log, sizeof(log))) {
+		cli_err("filter: %s", log);
+		goto out;
+	}
+	bpf_u_int32 netmask;
+	if (!(p = open_source(o, &netmask)))
+		goto out;
+	if (pcap_datalink(p) != DLT_EN10MB) {
+		cli_err("filter: --prog needs Ethernet frames; %s has link type %s", o->read_file ? cli_name(o->read_file) : o->iface,
+			pcap_datalink_val_to_name(pcap_datalink(p)));
+		goto out;
+	}
+	if (o->verbose)
+		cli_err("filter: running %s (%s) from %s", uebpf_object_prog_name(prog), cli_prog_type_name(f.type),
+			cli_name(path));
+	if (o->write_file && !(dumper = pcap_dump_open(p, o->write_file))) {
+		cli_err("filter: %s", pcap_geterr(p));
+		goto out;
+	}
+	struct run run = { .p = p, .ebpf = &f, .dumper = dumper, .o = o };
+	int err = filter_packets(&run);
+	if (dumper && pcap_dump_flush(dumper)) {
+		cli_err("filter: %s: %s", o->write_file, strerror(errno));
+		err = -1;
+	}
+	fflush(stdout);
+	fprintf(stderr, "%llu packets read, %llu matched\n", (unsigned long long)run.read, (unsigned long long)run.matched);
+	if (f.unfit && o->verbose)
+		cli_err("filter: %llu packets shorter than an Ethernet header were not given to the program",
+			(unsigned long long)f.unfit);
+	rc = err ? 1 : 0;
+out:
+	if (dumper)
+		pcap_dump_close(dumper);
+	if (p)
+		pcap_close(p);
+	uebpf_pkt_runner_free(f.runner);
+	uebpf_object_close(f.obj);
+	return rc;
+}
+
 int cmd_filter(int argc, char **argv)
 {
 	struct options o = { .runner = UEBPF_CLASSIC_RUN_JIT, .semantics = UEBPF_CLASSIC_LIBPCAP };
@@ -741,6 +862,8 @@ int cmd_filter(int argc, char **argv)
 	if (rc)
 		return rc < 0 ? 1 : 0;
 
+	if (o.prog)
+		return filter_with_prog(&o, argc, argv);
 	char *expr = join_operands(argc, argv);
 	bpf_u_int32 netmask;
 	pcap_t *p = expr ? open_source(&o, &netmask) : NULL;

@@ -83,9 +83,23 @@ if command -v tcpdump > /dev/null; then
 	check "tailcall: $v4 IPv4 and $v6 IPv6 frames reach their handlers" json "$T/t.json" \
 		"[int(e['value'][0],16) + 256*int(e['value'][1],16) for e in [m for m in d['maps'] if m['name']=='seen'][0]['entries'][:2]] == [$v4, $v6] and
 		 sum(1 for r in d['runs'] if r.get('retval') == 1) == $v6"
+	# the same programs as filters
+	out=$("$UEBPF" filter -r $p --prog "$EX/sockfilter_count.bpf.o" 2>&1 >/dev/null)
+	check "filter --prog socket filter: $tcp TCP packets selected" grep -qx "403 packets read, $tcp matched" <<<"$out"
+	"$UEBPF" filter -r $p --prog "$EX/tailcall.bpf.o:dispatch" -w "$T/pass.pcap" 2>/dev/null
+	short=$(python3 -c 'import struct,sys; b=open(sys.argv[1],"rb").read(); o=24; n=0
+while o + 16 <= len(b):
+    cap = struct.unpack_from("<I", b, o + 8)[0]; n += cap < 14; o += 16 + cap
+print(n)' $p)
+	check "filter --prog XDP, -w: tcpdump reads back every frame but the $v6 IPv6 and $short short ones" \
+		test "$(tcpdump -nr "$T/pass.pcap" 2>/dev/null | wc -l)" -eq $(( $(tcpdump -nr $p 2>/dev/null | wc -l) - v6 - short ))
 else
 	echo "skip pcap counts: tcpdump is not installed"
 fi
+out=$("$UEBPF" filter -r tests/data/sll.pcap --prog "$EX/xdp_parse.bpf.o" 2>&1); rc=$?
+check "filter --prog on a non-Ethernet capture: exit 1" bash -c "[ $rc -eq 1 ] && grep -q 'needs Ethernet frames' <<<\"\$0\"" "$out"
+out=$("$UEBPF" filter -r tests/data/mixed.pcap --prog "$EX/cputime.bpf.o" 2>&1); rc=$?
+check "filter --prog with a tracing program: exit 1" bash -c "[ $rc -eq 1 ] && grep -q 'not a socket filter, XDP or tc' <<<\"\$0\"" "$out"
 
 # prog list, verify
 out=$("$UEBPF" prog list "$EX/tailcall.bpf.o")
