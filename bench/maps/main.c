@@ -21,6 +21,7 @@
 
 #include <uebpf/uebpf.h>
 #include <uebpf/map.h>
+#include <uebpf/verifier.h>
 
 #define REPS 7
 
@@ -181,9 +182,17 @@ static const char empty_prog[] = "mov %r0, 0\nexit\n";
 
 static int resolve(void *ctx, uint8_t src, int32_t imm, int32_t next_imm, uint64_t *value)
 {
-	if (src != BPF_PSEUDO_MAP_FD || imm != 0)
+	if (imm != 0 || !ctx)
 		return -ENOENT;
-	*value = (uintptr_t)ctx;
+	if (src == BPF_PSEUDO_MAP_FD || src == BPF_PSEUDO_MAP_IDX) {
+		*value = (uintptr_t)ctx;
+		return 0;
+	}
+	/* the verifier's inlined array lookups address the values directly */
+	uint8_t *base = uebpf_map_value_base(ctx);
+	if (!base)
+		return -ENOENT;
+	*value = (uintptr_t)(base + next_imm);
 	return 0;
 }
 
@@ -206,11 +215,26 @@ static double ours_prog(const char *text, struct uebpf_map *m, uint32_t iters)
 	char log[256];
 	if (uebpf_asm(text, &insns, &n, log, sizeof(log)))
 		return printf("   asm: %s\n", log), 0;
+	/* verified first, as the object loader does: the verifier inlines
+	 * array lookups */
+	struct uebpf_verifier_map vm = { 0 };
+	if (m) {
+		const struct uebpf_map_info *mi = uebpf_map_info(m);
+		vm = (struct uebpf_verifier_map){ mi->type, mi->key_size, mi->value_size, mi->max_entries, mi->map_flags, NULL };
+	}
+	struct uebpf_verify_opts vo = { .sz = sizeof(vo), .prog_type = BPF_PROG_TYPE_XDP, .gpl = true, .maps = &vm,
+					.n_maps = m ? 1 : 0 };
+	struct uebpf_verify_result res;
+	static char vlog[1 << 14];
+	int err = uebpf_verify(insns, n, &vo, &res, vlog, sizeof(vlog));
+	free(insns);
+	if (err)
+		return printf("   verify: %s\n", vlog), 0;
 	struct uebpf_prog_opts o = { .sz = sizeof(o), .engine = UEBPF_ENGINE_JIT, .flags = UEBPF_F_VERIFIED,
 				     .helpers = uebpf_helpers_default(), .resolve = resolve, .resolve_ctx = m };
 	struct uebpf_prog *p;
-	int err = uebpf_prog_load(insns, n, &o, &p, log, sizeof(log));
-	free(insns);
+	err = uebpf_prog_load(res.insns, res.n, &o, &p, log, sizeof(log));
+	uebpf_verify_result_free(&res);
 	if (err)
 		return printf("   load: %s\n", log), 0;
 	double t[REPS];

@@ -72,6 +72,11 @@ int uebpf_map_get_next_key(struct uebpf_map *map, const void *key, void *next_ke
 int uebpf_map_lookup_batch(struct uebpf_map *map, const void *in_batch, void *out_batch,
 			   void *keys, void *values, uint32_t *count);
 
+/* An array's values (and global data): the address of the whole value area,
+ * values 8-byte aligned one after another, for BPF_PSEUDO_MAP_VALUE and the
+ * verifier's inlined lookups; NULL for other types. */
+void *uebpf_map_value_base(struct uebpf_map *map);
+
 /* Ring buffer (BPF_MAP_TYPE_RINGBUF) consumer: calls cb for each submitted
  * record in order and consumes it; returns the number consumed or -errno. */
 int uebpf_ringbuf_consume(struct uebpf_map *map, int (*cb)(void *arg, const void *data, size_t len),

@@ -91,8 +91,5 @@ uint32_t uebpf_map_cpu(const struct uebpf_map *map);
 /* prog_array: the program in a slot (NULL when empty), for bpf_tail_call. */
 struct uebpf_prog *uebpf_map_prog_at(struct uebpf_map *map, uint32_t index);
 
-/* array (and global data): the address of the whole value area, for
- * BPF_PSEUDO_MAP_VALUE and direct value access; NULL for other types. */
-void *uebpf_map_value_base(struct uebpf_map *map);
 
 #endif

@@ -214,21 +214,67 @@ static void bucket_unlock(struct bucket *b)
 	__atomic_fetch_add(&b->seq, 1, __ATOMIC_RELEASE);
 }
 
-static uint32_t key_hash(const struct uebpf_map *m, const void *key)
+/* 4- and 8-byte keys (pids, addresses, indexes) are most keys: one
+ * multiply spreads them; longer keys take the general hash */
+static inline uint32_t key_hash(const struct uebpf_map *m, const void *key)
 {
+	uint64_t k;
+	switch (m->info.key_size) {
+	case 4: {
+		uint32_t k4;
+		memcpy(&k4, key, 4);
+		return (uint32_t)(((uint64_t)k4 * 0x9e3779b97f4a7c15ull) >> 32);
+	}
+	case 8:
+		memcpy(&k, key, 8);
+		k *= 0x9e3779b97f4a7c15ull;
+		return (uint32_t)(k >> 32) ^ (uint32_t)(k >> 11);
+	}
 	return (uint32_t)uebpf_map_hash(key, m->info.key_size, 0);
+}
+
+static inline bool key_eq(const void *a, const void *b, uint32_t size)
+{
+	switch (size) {
+	case 4: {
+		uint32_t x, y;
+		memcpy(&x, a, 4), memcpy(&y, b, 4);
+		return x == y;
+	}
+	case 8: {
+		uint64_t x, y;
+		memcpy(&x, a, 8), memcpy(&y, b, 8);
+		return x == y;
+	}
+	}
+	return !memcmp(a, b, size);
+}
+
+/* Where one lookup looks: computed once per operation. */
+struct where {
+	struct bucket *b;
+	uint8_t *elems;      /* element 1 */
+	uint32_t elem_size, max, key_size, hash;
+};
+
+static inline struct where where_of(const struct uebpf_map *m, const void *key)
+{
+	struct htab *h = H(m);
+	struct bucket *bk = (struct bucket *)(h + 1);
+	uint32_t hash = key_hash(m, key);
+	return (struct where){ &bk[hash & (h->n_buckets - 1)], (uint8_t *)(bk + h->n_buckets), h->elem_size,
+			       m->info.max_entries, m->info.key_size, hash };
 }
 
 /* Walk a chain; idx1 of the match or 0; *prev1 the element before it. The
  * walk is bounded: a reader racing a writer may see a stale chain, and then
  * retries. */
-static uint32_t find(const struct uebpf_map *m, const struct bucket *b, const void *key, uint32_t hash,
-		     uint32_t *prev1)
+static inline uint32_t find_in(const struct where *w, const void *key, uint32_t *prev1)
 {
-	uint32_t idx = __atomic_load_n(&b->head, __ATOMIC_ACQUIRE), prev = 0;
-	for (uint32_t steps = 0; idx && idx <= m->info.max_entries && steps <= m->info.max_entries; steps++) {
-		struct elem *e = E(m, idx);
-		if (e->hash == hash && !memcmp(elem_key(e), key, m->info.key_size)) {
+	uint32_t idx = __atomic_load_n(&w->b->head, __ATOMIC_ACQUIRE), prev = 0;
+	for (uint32_t steps = 0; idx && idx <= w->max && steps <= w->max; steps++) {
+		struct elem *e = (struct elem *)(w->elems + (size_t)(idx - 1) * w->elem_size);
+		if (e->hash == w->hash && key_eq(e->data, key, w->key_size)) {
 			if (prev1)
 				*prev1 = prev;
 			return idx;
@@ -239,20 +285,28 @@ static uint32_t find(const struct uebpf_map *m, const struct bucket *b, const vo
 	return 0;
 }
 
-static struct elem *lookup(struct uebpf_map *m, const void *key)
+static uint32_t find(const struct uebpf_map *m, const struct bucket *b, const void *key, uint32_t hash,
+		     uint32_t *prev1)
 {
-	uint32_t hash = key_hash(m, key);
-	struct bucket *b = &buckets(m)[hash & (H(m)->n_buckets - 1)];
+	struct where w = where_of(m, key);
+	w.b = (struct bucket *)b;
+	w.hash = hash;
+	return find_in(&w, key, prev1);
+}
+
+static inline struct elem *lookup(struct uebpf_map *m, const void *key)
+{
+	struct where w = where_of(m, key);
 	for (;;) {
-		uint32_t s = __atomic_load_n(&b->seq, __ATOMIC_ACQUIRE);
+		uint32_t s = __atomic_load_n(&w.b->seq, __ATOMIC_ACQUIRE);
 		if (s & 1) {
 			__builtin_ia32_pause();
 			continue;
 		}
-		uint32_t idx = find(m, b, key, hash, NULL);
+		uint32_t idx = find_in(&w, key, NULL);
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&b->seq, __ATOMIC_RELAXED) == s)
-			return idx ? E(m, idx) : NULL;
+		if (__atomic_load_n(&w.b->seq, __ATOMIC_RELAXED) == s)
+			return idx ? (struct elem *)(w.elems + (size_t)(idx - 1) * w.elem_size) : NULL;
 	}
 }
 

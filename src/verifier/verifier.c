@@ -43,6 +43,7 @@ struct env {
 	size_t log_sz, log_len;
 	uint8_t *prune;          /* per insn: a prune point */
 	uint8_t *ctx_access;     /* per insn: rewrite as a context access (1) or LD_ABS (2) */
+	int32_t *call_map;       /* per helper call: the map index r1 always holds, -1 none yet, -2 several */
 	int32_t *subprog_of;     /* per insn */
 	uint32_t *subprog_start; /* entries */
 	uint32_t n_subprogs;
@@ -981,6 +982,10 @@ static int check_helper(struct env *e, struct vstate *s, int insn, int *next)
 				return reject(e, insn, "R%d type=%s expected=map_ptr", regno, type_name(r->type));
 			m = map_of(e, r);
 			map_idx = r->map;
+			if (e->call_map[insn] == -1)
+				e->call_map[insn] = r->map;
+			else if (e->call_map[insn] != r->map)
+				e->call_map[insn] = -2;
 			if (!m)
 				return reject(e, insn, "R%d map index %d out of range", regno, r->map);
 			if (!map_helper_ok(func, m)) {
@@ -1558,6 +1563,35 @@ static int check_stack_depth(struct env *e, uint32_t sub, uint32_t depth, uint32
 	return 0;
 }
 
+/* bpf_map_lookup_elem on an array, as the kernel's array_map_gen_lookup:
+ * the value's address computed in place (our arrays keep values 8-byte
+ * aligned, contiguous from the base that a direct-value lddw gives) */
+static bool inline_array_lookup(struct env *e, size_t i, struct bpf_insn *out)
+{
+	const struct bpf_insn *in = &e->insns[i];
+	if (in->code != (BPF_JMP | BPF_CALL) || in->src_reg || in->imm != BPF_FUNC_map_lookup_elem ||
+	    e->call_map[i] < 0)
+		return false;
+	const struct uebpf_verifier_map *m = &e->o->maps[e->call_map[i]];
+	if (m->type != BPF_MAP_TYPE_ARRAY || m->max_entries > INT32_MAX || m->value_size > (1u << 20))
+		return false;
+	int32_t elem = (int32_t)((m->value_size + 7) & ~7u);
+	out[0] = (struct bpf_insn){ .code = BPF_LD | BPF_IMM | BPF_DW, .dst_reg = BPF_REG_1,
+				    .src_reg = BPF_PSEUDO_MAP_IDX_VALUE, .imm = e->call_map[i] };
+	out[1] = (struct bpf_insn){ 0 };
+	out[2] = (struct bpf_insn){ .code = BPF_LDX | BPF_MEM | BPF_W, .dst_reg = BPF_REG_0, .src_reg = BPF_REG_2 };
+	out[3] = (struct bpf_insn){ .code = BPF_JMP | BPF_JGE | BPF_K, .dst_reg = BPF_REG_0, .off = 3,
+				    .imm = (int32_t)m->max_entries };
+	out[4] = (struct bpf_insn){ .code = BPF_ALU64 | BPF_MUL | BPF_K, .dst_reg = BPF_REG_0, .imm = elem };
+	if (!(elem & (elem - 1)))
+		out[4] = (struct bpf_insn){ .code = BPF_ALU64 | BPF_LSH | BPF_K, .dst_reg = BPF_REG_0,
+					    .imm = __builtin_ctz((unsigned)elem) };
+	out[5] = (struct bpf_insn){ .code = BPF_ALU64 | BPF_ADD | BPF_X, .dst_reg = BPF_REG_0, .src_reg = BPF_REG_1 };
+	out[6] = (struct bpf_insn){ .code = BPF_JMP | BPF_JA, .off = 1 };
+	out[7] = (struct bpf_insn){ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0 };
+	return true;
+}
+
 /* replace context accesses and LD_ABS, moving jumps and calls over the
  * instructions added */
 static int rewrite(struct env *e, struct uebpf_verify_result *res)
@@ -1578,6 +1612,8 @@ static int rewrite(struct env *e, struct uebpf_verify_result *res)
 			k = e->pt->convert_ctx_access(&e->insns[i], buf, 16);
 		else if (e->ctx_access[i] == 2)
 			k = e->pt->gen_ld_abs(&e->insns[i], buf, 16);
+		else if (inline_array_lookup(e, i, buf))
+			k = 8, e->ctx_access[i] = 3;
 		if (k <= 0) {
 			free(out);
 			free(pos);
@@ -1664,9 +1700,12 @@ int uebpf_verify(const struct bpf_insn *insns, size_t n, const struct uebpf_veri
 	}
 	e.prune = calloc(n + 1, 1);
 	e.ctx_access = calloc(n, 1);
+	e.call_map = malloc(n * sizeof(*e.call_map));
+	for (size_t i = 0; e.call_map && i < n; i++)
+		e.call_map[i] = -1;
 	e.subprog_of = calloc(n, sizeof(*e.subprog_of));
 	e.states = calloc(n, sizeof(*e.states));
-	if (!e.prune || !e.ctx_access || !e.subprog_of || !e.states) {
+	if (!e.prune || !e.ctx_access || !e.call_map || !e.subprog_of || !e.states) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -1701,6 +1740,7 @@ out:
 	free(e.states);
 	free(e.prune);
 	free(e.ctx_access);
+	free(e.call_map);
 	free(e.subprog_of);
 	free(e.subprog_start);
 	free(e.subprog_stack);
