@@ -623,7 +623,12 @@ call_chk:
 		struct outer_stack me = { stack_top - (depth + 1) * UEBPF_STACK_SIZE, stack_top, outer_stacks };
 		outer_stacks = &me;
 		if (insn->imm == BPF_FUNC_tail_call) {
-			struct uebpf_tail_result t = uebpf_engine_tail_call(r[1], r[2], r[3]);
+			/* unverified: r2 must be a map this program loaded, not any number */
+			bool known = false;
+			for (size_t k = 0; k < prog->n_map_ptrs && !known; k++)
+				known = prog->map_ptrs[k] == r[2];
+			struct uebpf_tail_result t = known ? uebpf_engine_tail_call(r[1], r[2], r[3])
+							   : (struct uebpf_tail_result){ 0, (uint64_t)-EINVAL };
 			outer_stacks = me.up;
 			if (t.taken) {
 				*ret = t.value;

@@ -53,7 +53,7 @@ static int resolve(struct uebpf_prog *prog, const struct uebpf_prog_opts *opts, 
 				in[0].imm = (int32_t)(uint32_t)v;
 				in[1].imm = (int32_t)(uint32_t)(v >> 32);
 			} else if (in->src_reg) {
-				uint64_t v;
+				uint64_t v, *mp;
 				int err = opts->resolve ? opts->resolve(opts->resolve_ctx, in->src_reg, in->imm,
 									in[1].imm, &v)
 							: -ENOENT;
@@ -61,6 +61,11 @@ static int resolve(struct uebpf_prog *prog, const struct uebpf_prog_opts *opts, 
 					uebpf_log(log, log_sz, "insn %zu: cannot resolve lddw pseudo source %u imm %d: %s",
 						  i, in->src_reg, in->imm, strerror(-err));
 					return err;
+				}
+				if ((in->src_reg == BPF_PSEUDO_MAP_FD || in->src_reg == BPF_PSEUDO_MAP_IDX) &&
+				    (mp = realloc(prog->map_ptrs, (prog->n_map_ptrs + 1) * sizeof(*mp)))) {
+					prog->map_ptrs = mp;
+					mp[prog->n_map_ptrs++] = v;
 				}
 				in->src_reg = 0;
 				in[0].imm = (int32_t)(uint32_t)v;
@@ -146,6 +151,7 @@ void uebpf_prog_free(struct uebpf_prog *prog)
 	free(prog->interp_code);
 	free(prog->regions);
 	free(prog->callbacks);
+	free(prog->map_ptrs);
 	free(prog->insns);
 	free(prog);
 }

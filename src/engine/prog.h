@@ -38,6 +38,9 @@ struct uebpf_prog {
 	struct uebpf_engine_callback *callbacks; /* one per BPF_PSEUDO_FUNC lddw */
 	size_t n_callbacks;
 
+	uint64_t *map_ptrs;   /* what pseudo map lddw resolved to: the maps a checked */
+	size_t n_map_ptrs;    /* run may tail-call through */
+
 	struct uebpf_region *regions; /* checked mode: extra memory */
 	size_t n_regions;
 

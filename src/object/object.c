@@ -4,6 +4,7 @@
  * lddw instructions at maps (src = BPF_PSEUDO_MAP_IDX / _IDX_VALUE, imm =
  * map index) until load gives them real maps. */
 #include <bpf/btf.h>
+#include <bpf/libbpf.h>
 #include <errno.h>
 #include <libelf.h>
 #include <stdio.h>
@@ -510,13 +511,21 @@ static int programs(struct parse *p)
 	GElf_Shdr tsh;
 	Elf_Data *td = p->text_shndx > 0 ? sec_data(p, (size_t)p->text_shndx, &tsh) : NULL;
 	struct linker l = { .p = p };
+	struct bpf_insn *text_copy = NULL;
 	struct reloc *trel = NULL;
 	size_t n_trel = 0;
 	struct func *funcs = NULL;
 	size_t n_funcs = 0;
 	int err = 0;
 	if (td && td->d_buf && tsh.sh_size) {
-		l.text = td->d_buf;
+		/* a copy: a malformed file may put the section at any alignment */
+		struct bpf_insn *copy = malloc(tsh.sh_size);
+		if (!copy) {
+			err = -ENOMEM;
+			goto out;
+		}
+		memcpy(copy, td->d_buf, tsh.sh_size);
+		l.text = text_copy = copy;
 		l.text_n = tsh.sh_size / INSN_SZ;
 		if ((err = read_relocs(p, (size_t)p->text_shndx, l.text_n, l.text, &trel, &n_trel)) ||
 		    (err = text_funcs(p, l.text_n, &funcs, &n_funcs)))
@@ -551,12 +560,19 @@ static int programs(struct parse *p)
 			err = -EINVAL;
 			break;
 		}
-		const struct bpf_insn *code = d->d_buf;
 		size_t n = sh.sh_size / INSN_SZ;
+		struct bpf_insn *code = malloc(sh.sh_size);
+		if (!code) {
+			err = -ENOMEM;
+			break;
+		}
+		memcpy(code, d->d_buf, sh.sh_size);
 		struct reloc *rel;
 		size_t n_rel;
-		if ((err = read_relocs(p, s, n, code, &rel, &n_rel)))
+		if ((err = read_relocs(p, s, n, code, &rel, &n_rel))) {
+			free(code);
 			break;
+		}
 		/* one program per global function symbol, or the whole section */
 		int found = 0;
 		for (size_t i = 0; i < p->n_symbols && !err; i++) {
@@ -591,8 +607,10 @@ static int programs(struct parse *p)
 		if (!found && !err)
 			err = add_prog(p, sname, sname, &si, code, n, rel, n_rel, &l);
 		free(rel);
+		free(code);
 	}
 out:
+	free(text_copy);
 	free(l.placed);
 	free(trel);
 	free(funcs);
@@ -697,7 +715,10 @@ static int parse(struct parse *p)
 	if (btf_shndx > 0) {
 		GElf_Shdr sh;
 		Elf_Data *d = sec_data(p, (size_t)btf_shndx, &sh);
+		/* libbpf would print its complaints: the library only returns them */
+		libbpf_print_fn_t old = libbpf_set_print(NULL);
 		obj->btf = d && d->d_buf ? btf__new(d->d_buf, (uint32_t)d->d_size) : NULL;
+		libbpf_set_print(old);
 		if (!obj->btf) {
 			uebpf_log(p->log, p->log_sz, "section .BTF: does not parse (%s)", strerror(errno));
 			return -EINVAL;
