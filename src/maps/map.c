@@ -407,3 +407,18 @@ void uebpf_map_copy_value(const struct uebpf_map *m, void *dst, const void *src,
 	memcpy((uint8_t *)dst + off + 4, (const uint8_t *)src + off + 4, m->info.value_size - off - 4);
 	uebpf_map_unlock(lock);
 }
+
+int uebpf_map_index_next_key(struct uebpf_map *m, const void *key, void *next_key)
+{
+	uint32_t idx = 0, next;
+	if (key)
+		memcpy(&idx, key, 4);
+	if (!key || idx >= m->info.max_entries)
+		next = 0;
+	else if (idx == m->info.max_entries - 1)
+		return -ENOENT;
+	else
+		next = idx + 1;
+	memcpy(next_key, &next, 4);
+	return 0;
+}

@@ -82,6 +82,10 @@ long uebpf_perfbuf_output(struct uebpf_map *map, uint64_t flags, const void *dat
 /* bpf_get_stackid: store a stack, return its id or -errno. */
 long uebpf_stackmap_store(struct uebpf_map *map, const uint64_t *ips, uint32_t n, uint64_t flags);
 
+/* get_next_key of maps keyed by a u32 index below max_entries (arrays,
+ * prog arrays, perf event arrays): NULL or out of range gives 0. */
+int uebpf_map_index_next_key(struct uebpf_map *map, const void *key, void *next_key);
+
 /* The ops table of a map type, or NULL when uebpf does not support it. */
 const struct uebpf_map_ops *uebpf_map_ops_for(enum bpf_map_type type);
 

@@ -126,26 +126,11 @@ static int array_sys_delete(struct uebpf_map *m, const void *key)
 	return -EINVAL;
 }
 
-static int array_get_next_key(struct uebpf_map *m, const void *key, void *next_key)
-{
-	uint32_t idx = 0, next;
-	if (key)
-		memcpy(&idx, key, 4);
-	if (!key || idx >= m->info.max_entries)
-		next = 0;
-	else if (idx == m->info.max_entries - 1)
-		return -ENOENT;
-	else
-		next = idx + 1;
-	memcpy(next_key, &next, 4);
-	return 0;
-}
-
 #define ARRAY_OPS                                                                                      \
 	.check = array_check, .shm_size = array_shm_size, .init = array_init,                          \
 	.lookup_elem = array_lookup_elem, .update_elem = array_update_elem,                              \
 	.delete_elem = array_delete_elem, .sys_lookup = array_sys_lookup, .sys_update = array_sys_update, \
-	.sys_delete = array_sys_delete, .get_next_key = array_get_next_key
+	.sys_delete = array_sys_delete, .get_next_key = uebpf_map_index_next_key
 
 const struct uebpf_map_ops uebpf_array_ops = { ARRAY_OPS };
 const struct uebpf_map_ops uebpf_percpu_array_ops = { ARRAY_OPS };

@@ -102,21 +102,6 @@ static long fd_array_delete_elem(struct uebpf_map *m, const void *key)
 	return -EINVAL;
 }
 
-static int fd_array_get_next_key(struct uebpf_map *m, const void *key, void *next_key)
-{
-	uint32_t idx = 0, next;
-	if (key)
-		memcpy(&idx, key, 4);
-	if (!key || idx >= m->info.max_entries)
-		next = 0;
-	else if (idx == m->info.max_entries - 1)
-		return -ENOENT;
-	else
-		next = idx + 1;
-	memcpy(next_key, &next, 4);
-	return 0;
-}
-
 int uebpf_map_set_prog(struct uebpf_map *m, uint32_t index, struct uebpf_prog *prog)
 {
 	if (m->info.type != BPF_MAP_TYPE_PROG_ARRAY)
@@ -155,7 +140,7 @@ int uebpf_map_set_inner(struct uebpf_map *m, const void *key, struct uebpf_map *
 	.attach = fd_array_attach, .release = fd_array_release, .lookup_elem = fd_array_lookup_elem,         \
 	.delete_elem = fd_array_delete_elem, .sys_lookup = fd_array_sys_lookup,                              \
 	.sys_update = fd_array_sys_update, .sys_delete = fd_array_sys_delete,                                \
-	.get_next_key = fd_array_get_next_key
+	.get_next_key = uebpf_map_index_next_key
 
 const struct uebpf_map_ops uebpf_prog_array_ops = { FD_ARRAY_OPS };
 const struct uebpf_map_ops uebpf_array_of_maps_ops = { FD_ARRAY_OPS };

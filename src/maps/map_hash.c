@@ -431,6 +431,20 @@ static long update(struct uebpf_map *m, const void *key, const void *value, uint
 	return err;
 }
 
+/* the value(s) of an element as the syscall returns them: every CPU's for
+ * a percpu map, each rounded up to 8 bytes */
+static void copy_out(const struct uebpf_map *m, struct elem *e, void *value)
+{
+	if (!is_percpu(&m->info)) {
+		memcpy(value, elem_value(m, e, 0), m->info.value_size);
+		return;
+	}
+	size_t per = UEBPF_ROUND8(m->info.value_size);
+	memset(value, 0, per * m->info.ncpus);
+	for (uint32_t c = 0; c < m->info.ncpus; c++)
+		memcpy((uint8_t *)value + c * per, elem_value(m, e, c), m->info.value_size);
+}
+
 static long delete(struct uebpf_map *m, const void *key, void *value_out)
 {
 	uint32_t hash = key_hash(m, key);
@@ -439,15 +453,8 @@ static long delete(struct uebpf_map *m, const void *key, void *value_out)
 	uint32_t prev, idx = find(m, b, key, hash, &prev);
 	if (idx) {
 		struct elem *e = E(m, idx);
-		if (value_out) {
-			if (is_percpu(&m->info)) {
-				size_t per = UEBPF_ROUND8(m->info.value_size);
-				for (uint32_t c = 0; c < m->info.ncpus; c++)
-					memcpy((uint8_t *)value_out + c * per, elem_value(m, e, c), m->info.value_size);
-			} else {
-				memcpy(value_out, elem_value(m, e, 0), m->info.value_size);
-			}
-		}
+		if (value_out)
+			copy_out(m, e, value_out);
 		if (prev)
 			__atomic_store_n(&E(m, prev)->next, e->next, __ATOMIC_RELEASE);
 		else
@@ -496,15 +503,7 @@ static int hash_sys_lookup(struct uebpf_map *m, const void *key, void *value)
 	bucket_lock(b);
 	uint32_t idx = find(m, b, key, hash, NULL);
 	if (idx) {
-		struct elem *e = E(m, idx);
-		if (is_percpu(&m->info)) {
-			size_t per = UEBPF_ROUND8(m->info.value_size);
-			memset(value, 0, per * m->info.ncpus);
-			for (uint32_t c = 0; c < m->info.ncpus; c++)
-				memcpy((uint8_t *)value + c * per, elem_value(m, e, c), m->info.value_size);
-		} else {
-			memcpy(value, elem_value(m, e, 0), m->info.value_size);
-		}
+		copy_out(m, E(m, idx), value);
 	}
 	bucket_unlock(b);
 	return idx ? 0 : -ENOENT;

@@ -115,26 +115,11 @@ static int pe_sys_delete(struct uebpf_map *m, const void *key)
 	return idx < m->info.max_entries ? 0 : -EINVAL;
 }
 
-static int pe_get_next_key(struct uebpf_map *m, const void *key, void *next_key)
-{
-	uint32_t idx = 0, next;
-	if (key)
-		memcpy(&idx, key, 4);
-	if (!key || idx >= m->info.max_entries)
-		next = 0;
-	else if (idx == m->info.max_entries - 1)
-		return -ENOENT;
-	else
-		next = idx + 1;
-	memcpy(next_key, &next, 4);
-	return 0;
-}
-
 const struct uebpf_map_ops uebpf_perf_event_array_ops = {
 	.check = pe_check,
 	.shm_size = pe_shm_size,
 	.init = pe_init,
 	.sys_update = pe_sys_update,
 	.sys_delete = pe_sys_delete,
-	.get_next_key = pe_get_next_key,
+	.get_next_key = uebpf_map_index_next_key,
 };
