@@ -786,22 +786,24 @@ static int check_cond_jmp(struct env *e, struct vstate *s, int insn, int *next)
 		      (d->type == PTR_PKT_META && src->type == PTR_PKT) || (d->type == PTR_PKT && src->type == PTR_PKT_META))) {
 		const struct reg *p = dpkt && src->type != PTR_PKT ? d : src;
 		bool p_left = p == d;
-		/* on which side is p known to be <= end (range = p->off) */
+		/* on which side p <= end (range = p->off) or p < end (one byte more) */
 		int safe_side = -1; /* 1: taken, 0: fall-through */
+		bool strict = false;
 		switch (op) {
-		case BPF_JGT: safe_side = p_left ? 0 : 1; break;   /* p > end / end > p */
-		case BPF_JGE: safe_side = p_left ? 0 : 1; break;
-		case BPF_JLT: safe_side = p_left ? 1 : 0; break;
-		case BPF_JLE: safe_side = p_left ? 1 : 0; break;
+		case BPF_JGT: safe_side = p_left ? 0 : 1, strict = !p_left; break;   /* p > end / end > p */
+		case BPF_JGE: safe_side = p_left ? 0 : 1, strict = p_left; break;    /* p >= end / end >= p */
+		case BPF_JLT: safe_side = p_left ? 1 : 0, strict = p_left; break;    /* p < end / end < p */
+		case BPF_JLE: safe_side = p_left ? 1 : 0, strict = !p_left; break;   /* p <= end / end <= p */
 		}
 		struct reg pc = *p;
 		if (push_branch(e, s, (uint32_t)target))
 			return -EACCES;
-		if (safe_side >= 0 && pc.off > 0 && !(pc.var.umax > MAX_PKT_OFF)) {
+		if (safe_side >= 0 && pc.off >= 0 && !(pc.var.umax > MAX_PKT_OFF)) {
+			uint32_t range = (uint32_t)pc.off + strict;
 			if (safe_side == 1)
-				mark_pkt_range(&e->stack[e->n_pending - 1].st, &pc, (uint32_t)pc.off);
+				mark_pkt_range(&e->stack[e->n_pending - 1].st, &pc, range);
 			else
-				mark_pkt_range(s, &pc, (uint32_t)pc.off);
+				mark_pkt_range(s, &pc, range);
 		}
 		return 0;
 	}
