@@ -197,6 +197,11 @@ int uebpf_object_btf_maps(struct uebpf_object *obj, int shndx, const GElf_Shdr *
 			m = &obj->maps[obj->n_maps - 2];
 		}
 		if (d.values_type_id) {
+			if (m->info.max_entries > (1u << 16)) {
+				uebpf_log(log, log_sz, "section .maps: map '%s': %u slots are too many to initialise (at most %u)",
+					  name, m->info.max_entries, 1u << 16);
+				return -EINVAL;
+			}
 			m->n_init_slots = m->info.max_entries;
 			m->sec_off = vs[i].offset;
 			/* init_slots are filled from .rel.maps at load */

@@ -61,7 +61,7 @@ static int verify_one(const char *what, const struct bpf_insn *insns, size_t n, 
 		return 0;
 	}
 	printf("%s: rejected (%s)\n", what, strerror(-err));
-	return err == -EINVAL ? 2 : 1;
+	return 1;
 }
 
 int cmd_verify(int argc, char **argv)
@@ -148,8 +148,13 @@ int cmd_verify(int argc, char **argv)
 	for (struct uebpf_object_map *m = uebpf_object_next_map(obj, NULL); m; m = uebpf_object_next_map(obj, m))
 		n_maps++;
 	omaps = calloc(n_maps + 1, sizeof(*omaps));
+	if (!omaps) {
+		cli_err("verify: %s: %s", cli_name(path), strerror(ENOMEM));
+		uebpf_object_close(obj);
+		return 2;
+	}
 	size_t k = 0;
-	for (struct uebpf_object_map *m = uebpf_object_next_map(obj, NULL); omaps && m; m = uebpf_object_next_map(obj, m)) {
+	for (struct uebpf_object_map *m = uebpf_object_next_map(obj, NULL); m; m = uebpf_object_next_map(obj, m)) {
 		const struct uebpf_map_info *i = uebpf_object_map_info(m);
 		omaps[k++] = (struct uebpf_verifier_map){ i->type, i->key_size, i->value_size, i->max_entries, i->map_flags,
 							  NULL };
