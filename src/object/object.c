@@ -732,6 +732,17 @@ static int parse(struct parse *p)
 		int err = 0;
 		if (!strcmp(name, "license") && d && d->d_buf) {
 			snprintf(obj->license, sizeof(obj->license), "%.*s", (int)d->d_size, (const char *)d->d_buf);
+		} else if (!strcmp(name, ".BTF.ext") && d && d->d_buf && d->d_size >= 32) {
+			/* header: magic, version, flags, hdr_len, func_info, line_info,
+			 * then core_relo_off / core_relo_len (past the 4-byte record size) */
+			uint32_t hdr_len, core_len;
+			memcpy(&hdr_len, (uint8_t *)d->d_buf + 4, 4);
+			memcpy(&core_len, (uint8_t *)d->d_buf + 28, 4);
+			if (hdr_len >= 32 && core_len > 4) {
+				uebpf_log(p->log, p->log_sz, "section .BTF.ext: the object has CO-RE relocations, which uebpf "
+							     "does not apply yet");
+				return -ENOTSUP;
+			}
 		} else if (!strcmp(name, "version") && d && d->d_buf && d->d_size == 4) {
 			memcpy(&obj->kversion, d->d_buf, 4);
 		} else if (!strcmp(name, ".maps")) {
