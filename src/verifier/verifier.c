@@ -435,6 +435,10 @@ static int check_stack(struct env *e, struct vstate *s, int insn, int regno, con
 		memset(f->stype + base, zero ? SLOT_ZERO : SLOT_MISC, (size_t)size);
 		return 0;
 	}
+	/* a spilled pointer is filled whole or not at all */
+	for (int k = 0; k < size; k++)
+		if (f->stype[base + k] == SLOT_SPILL && is_ptr(&f->spill[(base + k) / 8]) && (size != 8 || base % 8))
+			return reject(e, insn, "invalid size of register fill");
 	/* privileged programs may read stack they never wrote: the value is unknown */
 	for (int k = 0; k < size && !e->priv; k++)
 		if (f->stype[base + k] == SLOT_INVALID)
@@ -510,6 +514,9 @@ static int check_mem(struct env *e, struct vstate *s, int insn, int regno, int o
 				      r->off + off, size);
 		if (check_bounds(e, insn, regno, r, off, size, m->value_size, "map value"))
 			return -EACCES;
+		if (e->o->strict_alignment && (r->off + off + (int64_t)r->var.var_off.value) % size)
+			return reject(e, insn, "misaligned value access off %d+%d+%d size %d", (int)r->var.var_off.value,
+				      r->off, off, size);
 		if (write && val && is_ptr(val) && !e->priv)
 			return reject(e, insn, "R%d leaks addr into map", (int)e->insns[insn].src_reg);
 		if (dst)
@@ -633,7 +640,8 @@ static int check_alu(struct env *e, struct vstate *s, int insn)
 	}
 	/* pointer arithmetic */
 	if (dptr && sptr) {
-		if (op == BPF_SUB && d->type == src.type && (d->type == PTR_PKT || d->type == PTR_STACK) && is64) {
+		if (op == BPF_SUB && d->type == src.type && (d->type == PTR_PKT || d->type == PTR_STACK) && is64 &&
+		    e->priv) {
 			mark_unknown(d);
 			return 0;
 		}

@@ -1,7 +1,9 @@
 /* libFuzzer: arbitrary instruction streams into the verifier. The first
- * byte picks the program type and the unprivileged / strict-alignment
- * rules, the rest is up to 4096 instructions, with three maps to refer to.
- * It must never crash, leak or run away, whatever the verdict. */
+ * byte picks the program type (bits 0-2), the log level (bits 3-4: 0, 1, 2;
+ * the small log buffer is truncated often) and the unprivileged (bit 6) and
+ * strict-alignment (bit 7) rules; the rest is up to 4096 instructions,
+ * with three maps to refer to. It must never crash, leak or run away,
+ * whatever the verdict. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!insns)
 		return 0;
 	memcpy(insns, data + 1, n * sizeof(*insns));
-	struct uebpf_verify_opts o = { .sz = sizeof(o), .prog_type = types[data[0] % 6], .unpriv = data[0] & 0x40,
+	struct uebpf_verify_opts o = { .sz = sizeof(o), .prog_type = types[(data[0] & 7) % 6],
+					.log_level = ((data[0] >> 3) & 3) % 3, .unpriv = data[0] & 0x40,
 					.strict_alignment = data[0] & 0x80, .gpl = true, .maps = maps, .n_maps = 3 };
 	static char log[4096];
 	struct uebpf_verify_result res;
