@@ -78,8 +78,8 @@ static const char *type_name(enum rtype t)
 		[NOT_INIT] = "?",         [SCALAR] = "scalar",           [PTR_CTX] = "ctx",
 		[PTR_STACK] = "fp",       [CONST_MAP] = "map_ptr",       [PTR_MAP_VALUE] = "map_value",
 		[PTR_MAP_VALUE_OR_NULL] = "map_value_or_null",        [PTR_PKT] = "pkt",
-		[PTR_PKT_META] = "pkt_meta", [PTR_PKT_END] = "pkt_end", [PTR_MEM] = "mem",
-		[PTR_MEM_OR_NULL] = "mem_or_null", [PTR_FUNC] = "func", [PTR_MAP_KEY] = "map_key",
+		[PTR_PKT_META] = "pkt_meta", [PTR_PKT_END] = "pkt_end", [PTR_MEM] = "ringbuf_mem",
+		[PTR_MEM_OR_NULL] = "ringbuf_mem_or_null", [PTR_FUNC] = "func", [PTR_MAP_KEY] = "map_key",
 	};
 	return names[t];
 }
@@ -395,7 +395,8 @@ static int check_bounds(struct env *e, int insn, int regno, const struct reg *r,
 		if (!var_const(r) && r->var.umax)
 			return reject(e, insn, "R%d %s value is outside of the allowed memory range", regno,
 				      lo < 0 ? "min" : "max");
-		return reject(e, insn, "invalid access to %s, value_size=%u off=%" PRId64 " size=%d", what, limit,
+		return reject(e, insn, "invalid access to %s, %s=%u off=%" PRId64 " size=%d", what,
+			      !strcmp(what, "memory") ? "mem_size" : "value_size", limit,
 			      (int64_t)r->off + off + var_value(r), size);
 	}
 	return 0;
@@ -409,8 +410,8 @@ static int check_stack(struct env *e, struct vstate *s, int insn, int regno, con
 			      regno, r->var.var_off.value, r->var.var_off.mask);
 	int64_t at = (int64_t)r->off + off + var_value(r);
 	if (at < -UEBPF_STACK_SIZE || at + size > 0)
-		return reject(e, insn, "invalid %s to stack R%d off=%" PRId64 " size=%d", write ? "write" : "read", regno,
-			      at, size);
+		return reject(e, insn, "invalid %s stack R%d off=%" PRId64 " size=%d", write ? "write to" : "read from",
+			      regno, at, size);
 	if (at % size)
 		return reject(e, insn, "misaligned stack access off %d+%d+%d size %d", r->off, (int)var_value(r), off, size);
 	struct frame *f = s->fr[r->frame];
@@ -524,7 +525,7 @@ static int check_mem(struct env *e, struct vstate *s, int insn, int regno, int o
 		return 0;
 	}
 	case PTR_MEM:
-		if (check_bounds(e, insn, regno, r, off, size, r->mem_size, "mem"))
+		if (check_bounds(e, insn, regno, r, off, size, r->mem_size, "memory"))
 			return -EACCES;
 		if (dst)
 			narrow(dst, size);
@@ -651,10 +652,18 @@ static int check_alu(struct env *e, struct vstate *s, int insn)
 	const struct reg *k = dptr ? &src : d;
 	if (!is64)
 		return reject(e, insn, "R%d 32-bit pointer arithmetic prohibited", in->dst_reg);
-	if (op != BPF_ADD && !(op == BPF_SUB && dptr))
-		return reject(e, insn, "R%d %s operator %s on pointer prohibited", in->dst_reg,
-			      op == BPF_AND || op == BPF_OR || op == BPF_XOR ? "bitwise" : "pointer arithmetic with",
-			      op == BPF_AND ? "&=" : op == BPF_OR ? "|=" : op == BPF_XOR ? "^=" : "op");
+	if (op == BPF_SUB && !dptr)
+		return reject(e, insn, "R%d tried to subtract pointer from scalar", in->dst_reg);
+	if (op != BPF_ADD && op != BPF_SUB) {
+		static const char *const names[16] = { [BPF_MUL >> 4] = "*=", [BPF_DIV >> 4] = "/=", [BPF_OR >> 4] = "|=",
+						       [BPF_AND >> 4] = "&=", [BPF_LSH >> 4] = "<<=", [BPF_RSH >> 4] = ">>=",
+						       [BPF_NEG >> 4] = "neg", [BPF_MOD >> 4] = "%=", [BPF_XOR >> 4] = "^=",
+						       [BPF_ARSH >> 4] = "s>>=", [BPF_END >> 4] = "end" };
+		const char *name = names[op >> 4] ? names[op >> 4] : "?";
+		if (op == BPF_AND || op == BPF_OR || op == BPF_XOR)
+			return reject(e, insn, "R%d bitwise operator %s on pointer prohibited", in->dst_reg, name);
+		return reject(e, insn, "R%d pointer arithmetic with %s operator prohibited", in->dst_reg, name);
+	}
 	switch (p->type) {
 	case PTR_MAP_VALUE_OR_NULL:
 	case PTR_MEM_OR_NULL:
@@ -685,7 +694,7 @@ static int check_alu(struct env *e, struct vstate *s, int insn)
 		int64_t v = var_value(k);
 		int64_t noff = op == BPF_SUB ? (int64_t)r.off - v : (int64_t)r.off + v;
 		if (noff < INT32_MIN / 2 || noff > INT32_MAX / 2)
-			return reject(e, insn, "R%d pointer offset %" PRId64 " is not allowed", in->dst_reg, noff);
+			return reject(e, insn, "math between %s pointer and %" PRId64 " is not allowed", type_name(r.type), v);
 		r.off = (int32_t)noff;
 	} else {
 		struct uebpf_scalar v = r.var;
@@ -869,8 +878,8 @@ static int check_helper_mem(struct env *e, struct vstate *s, int insn, int regno
 			return reject(e, insn, "R%d variable stack access is not supported here", regno);
 		int64_t at = (int64_t)r->off + var_value(r);
 		if (at < -UEBPF_STACK_SIZE || at + (int64_t)size > 0)
-			return reject(e, insn, "invalid %s to stack R%d off=%" PRId64 " size=%" PRIu64,
-				      write ? "write" : "read", regno, at, size);
+			return reject(e, insn, "invalid %s stack R%d off=%" PRId64 " size=%" PRIu64,
+				      write ? "write to" : "read from", regno, at, size);
 		struct frame *f = s->fr[r->frame];
 		uint32_t depth = (uint32_t)-at;
 		if (depth > e->subprog_stack[f->subprog])
@@ -894,7 +903,7 @@ static int check_helper_mem(struct env *e, struct vstate *s, int insn, int regno
 		return check_bounds(e, insn, regno, r, 0, (int)size, m->value_size, "map value");
 	}
 	case PTR_MEM:
-		return check_bounds(e, insn, regno, r, 0, (int)size, r->mem_size, "mem");
+		return check_bounds(e, insn, regno, r, 0, (int)size, r->mem_size, "memory");
 	case PTR_PKT:
 	case PTR_PKT_META: {
 		int64_t start = r->off;
@@ -960,7 +969,7 @@ static int check_helper(struct env *e, struct vstate *s, int insn, int *next)
 		const char *name = uebpf_helper_name(func);
 		if (name && uebpf_helper_proto(func))
 			return reject(e, insn, "program of this type cannot use helper %s#%u", name, func);
-		return reject(e, insn, "invalid func %s#%u", name ? name : "unknown", func);
+		return reject(e, insn, "invalid func %s#%d", name ? name : "unknown", (int32_t)func);
 	}
 	if (p->gpl_only && !e->o->gpl)
 		return reject(e, insn, "cannot call GPL-restricted function from non-GPL compatible program");
@@ -1230,7 +1239,9 @@ static int check_exit(struct env *e, struct vstate *s, int insn, int *next)
 	struct frame *f = s->fr[s->depth];
 	if (s->depth == 0) {
 		if (s->n_refs)
-			return reject(e, insn, "Unreleased reference id=%u alloc_insn=%u", s->refs[0], s->ref_insn[0]);
+			return reject(e, insn, "Unreleased reference id=%u alloc_insn=%u\nBPF_EXIT instruction in main prog would "
+					       "lead to reference leak",
+				      s->refs[0], s->ref_insn[0]);
 		if (is_ptr(r0) && !e->priv)
 			return reject(e, insn, "R0 leaks addr as return value");
 		if (e->pt->has_ret_range) {
