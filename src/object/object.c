@@ -38,6 +38,8 @@ struct parse {
 	size_t n_sections;
 	/* per section: the map index of a global-data section, else -1 */
 	int *data_map;
+	const void *btf_ext; /* .BTF.ext, for CO-RE relocations */
+	size_t btf_ext_sz;
 	char *log;
 	size_t log_sz;
 };
@@ -526,6 +528,9 @@ static int programs(struct parse *p)
 		}
 		memcpy(copy, td->d_buf, tsh.sh_size);
 		l.text = text_copy = copy;
+		if ((err = uebpf_object_core_relocate(p->obj, p->btf_ext, p->btf_ext_sz, ".text", copy,
+						      tsh.sh_size / INSN_SZ, p->log, p->log_sz)))
+			goto out;
 		l.text_n = tsh.sh_size / INSN_SZ;
 		if ((err = read_relocs(p, (size_t)p->text_shndx, l.text_n, l.text, &trel, &n_trel)) ||
 		    (err = text_funcs(p, l.text_n, &funcs, &n_funcs)))
@@ -567,6 +572,11 @@ static int programs(struct parse *p)
 			break;
 		}
 		memcpy(code, d->d_buf, sh.sh_size);
+		if ((err = uebpf_object_core_relocate(p->obj, p->btf_ext, p->btf_ext_sz, sname, code, n, p->log,
+						      p->log_sz))) {
+			free(code);
+			break;
+		}
 		struct reloc *rel;
 		size_t n_rel;
 		if ((err = read_relocs(p, s, n, code, &rel, &n_rel))) {
@@ -732,17 +742,9 @@ static int parse(struct parse *p)
 		int err = 0;
 		if (!strcmp(name, "license") && d && d->d_buf) {
 			snprintf(obj->license, sizeof(obj->license), "%.*s", (int)d->d_size, (const char *)d->d_buf);
-		} else if (!strcmp(name, ".BTF.ext") && d && d->d_buf && d->d_size >= 32) {
-			/* header: magic, version, flags, hdr_len, func_info, line_info,
-			 * then core_relo_off / core_relo_len (past the 4-byte record size) */
-			uint32_t hdr_len, core_len;
-			memcpy(&hdr_len, (uint8_t *)d->d_buf + 4, 4);
-			memcpy(&core_len, (uint8_t *)d->d_buf + 28, 4);
-			if (hdr_len >= 32 && core_len > 4) {
-				uebpf_log(p->log, p->log_sz, "section .BTF.ext: the object has CO-RE relocations, which uebpf "
-							     "does not apply yet");
-				return -ENOTSUP;
-			}
+		} else if (!strcmp(name, ".BTF.ext") && d && d->d_buf) {
+			p->btf_ext = d->d_buf;
+			p->btf_ext_sz = d->d_size;
 		} else if (!strcmp(name, "version") && d && d->d_buf && d->d_size == 4) {
 			memcpy(&obj->kversion, d->d_buf, 4);
 		} else if (!strcmp(name, ".maps")) {

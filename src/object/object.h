@@ -61,4 +61,9 @@ struct uebpf_object {
 /* btf_maps.c: the maps of a .maps section, from BTF. */
 int uebpf_object_btf_maps(struct uebpf_object *obj, int shndx, const GElf_Shdr *sh, char *log, size_t log_sz);
 
+/* core.c: apply the CO-RE relocations of .BTF.ext (ext) that belong to
+ * section sec to its instructions. */
+int uebpf_object_core_relocate(struct uebpf_object *obj, const void *ext, size_t ext_sz, const char *sec,
+			       struct bpf_insn *insns, size_t n, char *log, size_t log_sz);
+
 #endif

@@ -146,19 +146,6 @@ PY
 out=$("$UEBPF" run "$T/badrel.o" 2>&1); rc=$?
 check "relocation out of range: names the section and offset ($out)" \
 	bash -c "[ $rc -eq 1 ] && grep -q 'section xdp offset 65536: relocation outside the instructions' <<<\"\$0\"" "$out"
-# CO-RE relocations are refused, not applied wrongly
-cat > "$T/core.bpf.c" <<'C'
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_core_read.h>
-struct task { int pid; int tgid; } __attribute__((preserve_access_index));
-SEC("raw_tp/x") int p(struct task **args) { struct task *t = args[0]; return BPF_CORE_READ(t, tgid); }
-char LICENSE[] SEC("license") = "GPL";
-C
-clang -O2 -g -target bpf -I/usr/include/$(gcc -print-multiarch) -c "$T/core.bpf.c" -o "$T/core.o"
-out=$("$UEBPF" run "$T/core.o" 2>&1); rc=$?
-check "CO-RE object: refused with a message (not yet applied)" \
-	bash -c "[ $rc -eq 1 ] && grep -q 'section .BTF.ext: the object has CO-RE relocations' <<<\"\$0\"" "$out"
 out=$("$UEBPF" run "$EX/tailcall.bpf.o" --prog nope 2>&1); rc=$?
 check "unknown program name: exit 1" bash -c "[ $rc -eq 1 ] && grep -q \"no program named 'nope'\" <<<\"\$0\"" "$out"
 out=$("$UEBPF" run "$EX/xdp_parse.bpf.o" --data-hex 00 2>&1); rc=$?

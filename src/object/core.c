@@ -1,0 +1,260 @@
+/* CO-RE relocations (.BTF.ext core_relo): field offsets, sizes and
+ * existence, type existence and size, enum values, computed against the
+ * target BTF (the running kernel's, for types it has; the object's own
+ * otherwise) and patched into the instructions as libbpf does. */
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "isa/log.h"
+#include "object/object.h"
+
+enum {
+	FIELD_BYTE_OFFSET = 0, FIELD_BYTE_SIZE, FIELD_EXISTS, FIELD_SIGNED, FIELD_LSHIFT_U64, FIELD_RSHIFT_U64,
+	TYPE_ID_LOCAL, TYPE_ID_TARGET, TYPE_EXISTS, TYPE_SIZE, ENUMVAL_EXISTS, ENUMVAL_VALUE,
+};
+
+static const struct btf_type *skip(const struct btf *btf, uint32_t id, uint32_t *out)
+{
+	const struct btf_type *t = btf__type_by_id(btf, id);
+	while (t && (btf_is_typedef(t) || btf_is_volatile(t) || btf_is_const(t) || btf_is_restrict(t))) {
+		id = t->type;
+		t = btf__type_by_id(btf, id);
+	}
+	if (out)
+		*out = id;
+	return t;
+}
+
+/* a member named name of composite t (looking into anonymous members);
+ * adds its bit offset to *bits and gives its type */
+static bool find_member(const struct btf *btf, const struct btf_type *t, const char *name, uint64_t *bits,
+			uint32_t *type)
+{
+	const struct btf_member *m = btf_members(t);
+	for (int i = 0; i < btf_vlen(t); i++) {
+		const char *n = btf__name_by_offset(btf, m[i].name_off);
+		uint32_t off = btf_member_bit_offset(t, i);
+		if (n && *n && !strcmp(n, name)) {
+			*bits += off;
+			*type = m[i].type;
+			return true;
+		}
+		if (!n || !*n) {
+			const struct btf_type *inner = skip(btf, m[i].type, NULL);
+			uint64_t b = *bits + off;
+			if (inner && btf_is_composite(inner) && find_member(btf, inner, name, &b, type)) {
+				*bits = b;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+struct field {
+	bool exists;
+	uint64_t bits;     /* bit offset */
+	uint32_t size;     /* byte size of the field's type */
+	bool is_signed;
+};
+
+/* follow the access string "0:1:2" through local type id in the local BTF,
+ * then the same member names through the target type */
+static int resolve_field(const struct btf *local, uint32_t local_id, const char *spec, const struct btf *target,
+			 uint32_t target_id, struct field *out)
+{
+	char buf[256];
+	snprintf(buf, sizeof(buf), "%s", spec);
+	const struct btf_type *lt = skip(local, local_id, NULL), *tt = skip(target, target_id, NULL);
+	uint32_t tid = target_id;
+	uint64_t bits = 0;
+	char *save, *tok = strtok_r(buf, ":", &save);
+	if (!tok || !lt || !tt)
+		return -EINVAL;
+	/* the first index steps over whole objects */
+	long first = strtol(tok, NULL, 10);
+	long long tsize = btf__resolve_size(target, target_id);
+	if (tsize < 0)
+		return -EINVAL;
+	bits = (uint64_t)first * (uint64_t)tsize * 8;
+	uint32_t lid = local_id;
+	while ((tok = strtok_r(NULL, ":", &save))) {
+		long idx = strtol(tok, NULL, 10);
+		lt = skip(local, lid, &lid);
+		tt = skip(target, tid, &tid);
+		if (!lt || !tt)
+			return -EINVAL;
+		if (btf_is_array(lt)) {
+			if (!btf_is_array(tt)) {
+				out->exists = false;
+				return 0;
+			}
+			long long esz = btf__resolve_size(target, btf_array(tt)->type);
+			if (esz < 0)
+				return -EINVAL;
+			bits += (uint64_t)idx * (uint64_t)esz * 8;
+			lid = btf_array(lt)->type;
+			tid = btf_array(tt)->type;
+			continue;
+		}
+		if (!btf_is_composite(lt) || idx < 0 || idx >= btf_vlen(lt))
+			return -EINVAL;
+		const char *name = btf__name_by_offset(local, btf_members(lt)[idx].name_off);
+		lid = btf_members(lt)[idx].type;
+		if (!btf_is_composite(tt) || !name || !find_member(target, tt, name, &bits, &tid)) {
+			out->exists = false;
+			return 0;
+		}
+	}
+	const struct btf_type *ft = skip(target, tid, &tid);
+	long long fsize = btf__resolve_size(target, tid);
+	out->exists = true;
+	out->bits = bits;
+	out->size = fsize > 0 ? (uint32_t)fsize : 0;
+	out->is_signed = ft && btf_is_int(ft) && (btf_int_encoding(ft) & BTF_INT_SIGNED);
+	return 0;
+}
+
+static int patch(struct bpf_insn *insns, size_t n, size_t at, uint64_t value, const char *sec, char *log, size_t log_sz)
+{
+	struct bpf_insn *in = &insns[at];
+	uint8_t cls = BPF_CLASS(in->code);
+	if (cls == BPF_ALU || cls == BPF_ALU64) {
+		if (BPF_SRC(in->code) != BPF_K)
+			goto bad;
+		in->imm = (int32_t)value;
+	} else if (cls == BPF_LDX || cls == BPF_ST || cls == BPF_STX) {
+		if (value > INT16_MAX)
+			goto bad;
+		in->off = (int16_t)value;
+	} else if (in->code == (BPF_LD | BPF_IMM | BPF_DW) && at + 1 < n) {
+		in[0].imm = (int32_t)(uint32_t)value;
+		in[1].imm = (int32_t)(uint32_t)(value >> 32);
+	} else {
+		goto bad;
+	}
+	return 0;
+bad:
+	uebpf_log(log, log_sz, "section %s insn %zu: CO-RE relocation on an instruction that cannot take it", sec, at);
+	return -EINVAL;
+}
+
+static struct btf *vmlinux(void)
+{
+	static struct btf *v;
+	static bool tried;
+	if (!tried) {
+		libbpf_print_fn_t old = libbpf_set_print(NULL);
+		v = btf__load_vmlinux_btf();
+		libbpf_set_print(old);
+		if (libbpf_get_error(v))
+			v = NULL;
+		tried = true;
+	}
+	return v;
+}
+
+int uebpf_object_core_relocate(struct uebpf_object *obj, const void *ext, size_t ext_sz, const char *sec,
+			       struct bpf_insn *insns, size_t n, char *log, size_t log_sz)
+{
+	const uint8_t *b = ext;
+	uint32_t hdr_len, core_off, core_len;
+	if (ext_sz < 32)
+		return 0;
+	memcpy(&hdr_len, b + 4, 4);
+	memcpy(&core_off, b + 24, 4);
+	memcpy(&core_len, b + 28, 4);
+	if (hdr_len < 32 || core_len <= 4)
+		return 0;
+	if ((uint64_t)hdr_len + core_off + core_len > ext_sz || !obj->btf) {
+		uebpf_log(log, log_sz, "section .BTF.ext offset %u: CO-RE relocations run past the section", hdr_len + core_off);
+		return -EINVAL;
+	}
+	const uint8_t *p = b + hdr_len + core_off, *end = p + core_len;
+	uint32_t rec_size;
+	memcpy(&rec_size, p, 4);
+	p += 4;
+	if (rec_size < 16) {
+		uebpf_log(log, log_sz, "section .BTF.ext: CO-RE record size %u is too small", rec_size);
+		return -EINVAL;
+	}
+	while (p + 8 <= end) {
+		uint32_t name_off, count;
+		memcpy(&name_off, p, 4);
+		memcpy(&count, p + 4, 4);
+		p += 8;
+		if ((uint64_t)count * rec_size > (uint64_t)(end - p)) {
+			uebpf_log(log, log_sz, "section .BTF.ext offset %td: CO-RE records run past the section",
+				  p - b);
+			return -EINVAL;
+		}
+		const char *name = btf__name_by_offset(obj->btf, name_off);
+		bool mine = name && !strcmp(name, sec);
+		for (uint32_t i = 0; mine && i < count; i++) {
+			uint32_t r[4]; /* insn_off, type_id, access_str_off, kind */
+			memcpy(r, p + (size_t)i * rec_size, sizeof(r));
+			size_t at = r[0] / 8;
+			const char *spec = btf__name_by_offset(obj->btf, r[2]);
+			const struct btf_type *lt = skip(obj->btf, r[1], NULL);
+			if (r[0] % 8 || at >= n || !spec || !lt) {
+				uebpf_log(log, log_sz, "section %s offset %u: bad CO-RE relocation", sec, r[0]);
+				return -EINVAL;
+			}
+			/* the target: the kernel's type of the same name and kind, else our own */
+			const char *tname = btf__name_by_offset(obj->btf, lt->name_off);
+			const struct btf *target = obj->btf;
+			uint32_t tid = r[1];
+			struct btf *v = tname && *tname ? vmlinux() : NULL;
+			int vid = v ? btf__find_by_name_kind(v, tname, btf_kind(lt)) : -1;
+			if (vid > 0)
+				target = v, tid = (uint32_t)vid;
+			uint64_t value;
+			struct field f = { 0 };
+			switch (r[3]) {
+			case FIELD_BYTE_OFFSET:
+			case FIELD_BYTE_SIZE:
+			case FIELD_EXISTS:
+			case FIELD_SIGNED:
+				if (resolve_field(obj->btf, r[1], spec, target, tid, &f)) {
+					uebpf_log(log, log_sz, "section %s insn %zu: CO-RE access \"%s\" does not resolve", sec, at,
+						  spec);
+					return -EINVAL;
+				}
+				if (!f.exists && r[3] != FIELD_EXISTS) {
+					uebpf_log(log, log_sz, "section %s insn %zu: CO-RE field \"%s\" of %s is not in the target",
+						  sec, at, spec, tname ? tname : "?");
+					return -ENOENT;
+				}
+				value = r[3] == FIELD_BYTE_OFFSET ? f.bits / 8
+					: r[3] == FIELD_BYTE_SIZE ? f.size
+					: r[3] == FIELD_EXISTS	  ? f.exists
+								  : f.is_signed;
+				break;
+			case TYPE_EXISTS:
+				value = target != obj->btf || !v;
+				break;
+			case TYPE_SIZE: {
+				long long sz = btf__resolve_size(target, tid);
+				value = sz > 0 ? (uint64_t)sz : 0;
+				break;
+			}
+			case TYPE_ID_LOCAL:
+				value = r[1];
+				break;
+			default:
+				uebpf_log(log, log_sz, "section %s insn %zu: CO-RE relocation kind %u is not supported", sec, at,
+					  r[3]);
+				return -ENOTSUP;
+			}
+			int err = patch(insns, n, at, value, sec, log, log_sz);
+			if (err)
+				return err;
+		}
+		p += (size_t)count * rec_size;
+	}
+	return 0;
+}
