@@ -62,14 +62,32 @@ struct env {
 static void vlog(struct env *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void vlog(struct env *e, const char *fmt, ...)
 {
-	if (!e->log || !e->log_sz || e->log_len + 1 >= e->log_sz)
+	if (!e->log || e->log_sz < 2)
 		return;
+	char line[512];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(e->log + e->log_len, e->log_sz - e->log_len, fmt, ap);
+	int n = vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	if (n > 0)
-		e->log_len = e->log_len + (size_t)n < e->log_sz ? e->log_len + (size_t)n : e->log_sz - 1;
+	if (n <= 0)
+		return;
+	size_t len = (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
+	if (len >= e->log_sz)
+		return;
+	/* a rolling log, as the kernel's since 6.4: when full, the oldest lines
+	 * go, so the error at the end always survives */
+	if (e->log_len + len + 1 > e->log_sz) {
+		size_t drop = e->log_len + len + 1 - e->log_sz;
+		if (drop < e->log_len / 2)
+			drop = e->log_len / 2;
+		char *nl = memchr(e->log + drop, '\n', e->log_len - drop);
+		drop = nl ? (size_t)(nl - e->log) + 1 : e->log_len;
+		memmove(e->log, e->log + drop, e->log_len - drop);
+		e->log_len -= drop;
+	}
+	memcpy(e->log + e->log_len, line, len);
+	e->log_len += len;
+	e->log[e->log_len] = 0;
 }
 
 static const char *type_name(enum rtype t)
@@ -1471,6 +1489,81 @@ static int check_insn(struct env *e, struct vstate *s, int insn, int *next)
 	return reject(e, insn, "unknown opcode %02x", in->code);
 }
 
+/* The kernel's notation of a register: "ctx()", "fp-8", "pkt(off=14,r=14)",
+ * "map_value(map=0,vs=8)", a constant, "scalar(...)". */
+static void fmt_reg(const struct reg *r, char *buf, size_t sz)
+{
+	char var[160];
+	switch (r->type) {
+	case SCALAR:
+		scalar_fmt(&r->var, buf, sz);
+		return;
+	case PTR_STACK:
+		snprintf(buf, sz, "fp%d", r->off);
+		return;
+	case PTR_CTX:
+		if (r->off)
+			snprintf(buf, sz, "ctx(off=%d)", r->off);
+		else
+			snprintf(buf, sz, "ctx()");
+		return;
+	case PTR_PKT_END:
+		snprintf(buf, sz, "pkt_end()");
+		return;
+	case CONST_MAP:
+		snprintf(buf, sz, "map_ptr(map=%d)", r->map);
+		return;
+	case PTR_FUNC:
+		snprintf(buf, sz, "func(insn=%u)", r->mem_size);
+		return;
+	default:
+		var[0] = 0;
+		if (!scalar_is_const(&r->var)) {
+			scalar_fmt(&r->var, var, sizeof(var));
+			memmove(var + 1, var, strlen(var) + 1);
+			var[0] = ',';
+		}
+		snprintf(buf, sz, "%s(%s%d%s%u%s)", type_name(r->type),
+			 r->type == PTR_PKT || r->type == PTR_PKT_META ? "off=" : r->map >= 0 ? "map=" : "off=",
+			 r->type == PTR_PKT || r->type == PTR_PKT_META || r->map < 0 ? r->off : r->map,
+			 r->type == PTR_PKT || r->type == PTR_PKT_META ? ",r=" : r->id ? ",id=" : ",off=",
+			 r->type == PTR_PKT || r->type == PTR_PKT_META ? r->range : r->id ? r->id : (uint32_t)r->off, var);
+	}
+}
+
+/* log levels 1 and 2: each instruction as it is processed; level 2 adds the
+ * registers and stack slots it starts from */
+static void log_insn(struct env *e, struct vstate *s, int insn)
+{
+	char text[128] = "";
+	uebpf_disasm_insn(e->insns, e->n, (size_t)insn, UEBPF_ASM_STYLE_LLVM, text, sizeof(text));
+	vlog(e, "%d: (%02x) %s", insn, e->insns[insn].code, text);
+	if (e->o->log_level >= 2) {
+		struct frame *f = s->fr[s->depth];
+		vlog(e, " ;");
+		if (s->depth)
+			vlog(e, " frame%u:", s->depth);
+		for (int r = 0; r < MAX_BPF_REG; r++) {
+			if (f->regs[r].type == NOT_INIT)
+				continue;
+			char buf[256];
+			fmt_reg(&f->regs[r], buf, sizeof(buf));
+			vlog(e, " R%d=%s", r, buf);
+		}
+		for (int slot = UEBPF_STACK_SIZE / 8 - 1; slot >= 0; slot--) {
+			uint8_t t = f->stype[slot * 8];
+			if (t == SLOT_INVALID)
+				continue;
+			char buf[256] = "";
+			if (t == SLOT_SPILL)
+				fmt_reg(&f->spill[slot], buf, sizeof(buf));
+			vlog(e, " fp%d=%s", slot * 8 - UEBPF_STACK_SIZE,
+			     t == SLOT_SPILL ? buf : t == SLOT_ZERO ? "00000000" : "mmmmmmmm");
+		}
+	}
+	vlog(e, "\n");
+}
+
 /* Have we been here in a state at least as wide? Store this one if not. */
 static int visited(struct env *e, struct vstate *s, int insn, bool *prune)
 {
@@ -1547,6 +1640,8 @@ static int do_check(struct env *e)
 			}
 		}
 		int next;
+		if (e->o->log_level)
+			log_insn(e, &s, insn);
 		if ((err = check_insn(e, &s, insn, &next)))
 			break;
 		if (is_lddw(&e->insns[insn]) && next == insn + 1)
