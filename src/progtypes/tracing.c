@@ -91,19 +91,6 @@ static const struct uebpf_helper_proto *raw_tp_proto(uint32_t id, bool priv)
 	return uebpf_tracing_func_proto(id, priv);
 }
 
-static const struct uebpf_helper_proto *fentry_proto(uint32_t id, bool priv)
-{
-	switch (id) {
-	case BPF_FUNC_perf_event_output:
-	case BPF_FUNC_get_stackid:
-	case BPF_FUNC_get_stack:
-	case BPF_FUNC_get_func_ip:
-	case BPF_FUNC_get_attach_cookie:
-		return uebpf_helper_proto(id);
-	}
-	return uebpf_tracing_func_proto(id, priv);
-}
-
 const struct uebpf_progtype uebpf_progtype_kprobe = {
 	.type = BPF_PROG_TYPE_KPROBE,
 	.name = "kprobe",
@@ -141,7 +128,7 @@ const struct uebpf_progtype uebpf_progtype_tracing = {
 	.name = "tracing",
 	.ctx_size = 8 * MAX_FUNC_ARGS,
 	.is_valid_access = args_access,
-	.func_proto = fentry_proto,
+	.func_proto = kprobe_proto, /* fentry/fexit: the same helpers as kprobes */
 };
 
 const struct uebpf_progtype uebpf_progtype_syscall = {

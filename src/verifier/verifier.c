@@ -730,24 +730,23 @@ static int check_alu(struct env *e, struct vstate *s, int insn)
 
 /* ---- conditional jumps ---------------------------------------------------------- */
 
+/* every register and every spilled register of every frame */
+#define FOR_EACH_REG(s, r)                                                                                          \
+	for (uint32_t f_ = 0; f_ <= (s)->depth; f_++)                                                              \
+		for (int i_ = 0; i_ < MAX_BPF_REG + UEBPF_STACK_SIZE / 8; i_++)                                     \
+			for (struct reg *r = i_ < MAX_BPF_REG ? &(s)->fr[f_]->regs[i_] : &(s)->fr[f_]->spill[i_ - MAX_BPF_REG]; \
+			     r && (i_ < MAX_BPF_REG || (s)->fr[f_]->stype[(i_ - MAX_BPF_REG) * 8] == SLOT_SPILL); r = NULL)
+
 static void mark_ptr_or_null(struct vstate *s, uint32_t id, bool is_null)
 {
-	for (uint32_t f = 0; f <= s->depth; f++) {
-		struct frame *fr = s->fr[f];
-		for (int i = 0; i < MAX_BPF_REG + UEBPF_STACK_SIZE / 8; i++) {
-			struct reg *r = i < MAX_BPF_REG ? &fr->regs[i] : &fr->spill[i - MAX_BPF_REG];
-			if (i >= MAX_BPF_REG && fr->stype[(i - MAX_BPF_REG) * 8] != SLOT_SPILL)
-				continue;
-			if ((r->type != PTR_MAP_VALUE_OR_NULL && r->type != PTR_MEM_OR_NULL) || r->id != id)
-				continue;
-			if (is_null) {
-				uint32_t ref = r->ref;
-				mark_const(r, 0);
-				(void)ref;
-			} else {
-				r->type = r->type == PTR_MAP_VALUE_OR_NULL ? PTR_MAP_VALUE : PTR_MEM;
-			}
-		}
+	FOR_EACH_REG(s, r)
+	{
+		if ((r->type != PTR_MAP_VALUE_OR_NULL && r->type != PTR_MEM_OR_NULL) || r->id != id)
+			continue;
+		if (is_null)
+			mark_const(r, 0);
+		else
+			r->type = r->type == PTR_MAP_VALUE_OR_NULL ? PTR_MAP_VALUE : PTR_MEM;
 	}
 	if (is_null) /* a NULL reservation holds nothing */
 		for (uint32_t i = 0; i < s->n_refs; i++)
@@ -760,15 +759,10 @@ static void mark_ptr_or_null(struct vstate *s, uint32_t id, bool is_null)
 
 static void mark_pkt_range(struct vstate *s, const struct reg *p, uint32_t range)
 {
-	for (uint32_t f = 0; f <= s->depth; f++) {
-		struct frame *fr = s->fr[f];
-		for (int i = 0; i < MAX_BPF_REG + UEBPF_STACK_SIZE / 8; i++) {
-			struct reg *r = i < MAX_BPF_REG ? &fr->regs[i] : &fr->spill[i - MAX_BPF_REG];
-			if (i >= MAX_BPF_REG && fr->stype[(i - MAX_BPF_REG) * 8] != SLOT_SPILL)
-				continue;
-			if (r->type == p->type && r->id == p->id && r->range < range)
-				r->range = range;
-		}
+	FOR_EACH_REG(s, r)
+	{
+		if (r->type == p->type && r->id == p->id && r->range < range)
+			r->range = range;
 	}
 }
 
