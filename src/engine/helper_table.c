@@ -61,7 +61,7 @@ static void build_default(void)
 		const struct uebpf_helper_proto *p = uebpf_helper_proto(id);
 		uebpf_helper_fn internal = uebpf_helper_internal(id);
 		if ((p && p->fn && uebpf_helper_table_set(t, id, p->name, p->fn)) ||
-		    (internal && uebpf_helper_table_set(t, id, "uebpf_ld_abs", internal))) {
+		    (internal && uebpf_helper_table_set(t, id, "uebpf_internal", internal))) {
 			uebpf_helper_table_free(t);
 			return;
 		}

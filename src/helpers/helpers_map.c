@@ -17,6 +17,11 @@ HELPER(map_lookup_elem)
 	return MAP->ops->lookup_elem ? (uintptr_t)MAP->ops->lookup_elem(MAP, PTR(r2)) : 0;
 }
 
+HELPER(hash_lookup)
+{
+	return (uintptr_t)uebpf_hash_lookup(MAP, PTR(r2));
+}
+
 HELPER(map_update_elem)
 {
 	return MAP->ops->update_elem ? MAP->ops->update_elem(MAP, PTR(r2), PTR(r3), r4) : -EINVAL;

@@ -15,6 +15,7 @@ HELPER(map_push_elem);
 HELPER(map_pop_elem);
 HELPER(map_peek_elem);
 HELPER(for_each_map_elem);
+HELPER(hash_lookup);
 /* helpers_mem.c */
 HELPER(probe_read);
 HELPER(probe_read_str);

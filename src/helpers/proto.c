@@ -82,6 +82,8 @@ const struct uebpf_helper_proto *uebpf_helper_proto(uint32_t id)
 uebpf_helper_fn uebpf_helper_internal(uint32_t id)
 {
 	switch (id) {
+	case UEBPF_FUNC_hash_lookup:
+		return uebpf_h_hash_lookup;
 	case UEBPF_FUNC_ld_abs_8:
 		return uebpf_h_ld_abs_8;
 	case UEBPF_FUNC_ld_abs_16:

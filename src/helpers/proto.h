@@ -53,8 +53,10 @@ struct uebpf_helper_proto {
 };
 
 /* Internal helpers that only rewrites emitted after verification call (ids
- * past every kernel helper): LD_ABS / LD_IND of 1, 2, 4 bytes from a
- * struct uebpf_pkt_ctx at an offset; the value in host order, or -EFAULT. */
+ * past every kernel helper): a hash map lookup that skips the ops table;
+ * LD_ABS / LD_IND of 1, 2, 4 bytes from a struct uebpf_pkt_ctx at an offset
+ * (the value in host order, or -EFAULT). */
+#define UEBPF_FUNC_hash_lookup (UEBPF_MAX_HELPERS - 4) /* bpf_map_lookup_elem, HASH map known */
 #define UEBPF_FUNC_ld_abs_8 (UEBPF_MAX_HELPERS - 3)
 #define UEBPF_FUNC_ld_abs_16 (UEBPF_MAX_HELPERS - 2)
 #define UEBPF_FUNC_ld_abs_32 (UEBPF_MAX_HELPERS - 1)

@@ -82,6 +82,10 @@ long uebpf_perfbuf_output(struct uebpf_map *map, uint64_t flags, const void *dat
 /* bpf_get_stackid: store a stack, return its id or -errno. */
 long uebpf_stackmap_store(struct uebpf_map *map, const uint64_t *ips, uint32_t n, uint64_t flags);
 
+/* bpf_map_lookup_elem on a HASH map, without the ops table (the verifier
+ * points such calls here when it knows the map). */
+void *uebpf_hash_lookup(struct uebpf_map *map, const void *key);
+
 /* get_next_key of maps keyed by a u32 index below max_entries (arrays,
  * prog arrays, perf event arrays): NULL or out of range gives 0. */
 int uebpf_map_index_next_key(struct uebpf_map *map, const void *key, void *next_key);

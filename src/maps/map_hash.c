@@ -468,6 +468,12 @@ static long delete(struct uebpf_map *m, const void *key, void *value_out)
 	return 0;
 }
 
+void *uebpf_hash_lookup(struct uebpf_map *m, const void *key)
+{
+	struct elem *e = lookup(m, key);
+	return e ? elem_value(m, e, 0) : NULL;
+}
+
 static void *hash_lookup_elem(struct uebpf_map *m, const void *key)
 {
 	struct elem *e = lookup(m, key);

@@ -1702,6 +1702,19 @@ static bool inline_array_lookup(struct env *e, size_t i, struct bpf_insn *out)
 	return true;
 }
 
+/* bpf_map_lookup_elem on a HASH map: straight to the hash table's lookup,
+ * past the generic helper and the ops table */
+static bool direct_hash_lookup(struct env *e, size_t i, struct bpf_insn *out)
+{
+	const struct bpf_insn *in = &e->insns[i];
+	if (in->code != (BPF_JMP | BPF_CALL) || in->src_reg || in->imm != BPF_FUNC_map_lookup_elem ||
+	    e->call_map[i] < 0 || e->o->maps[e->call_map[i]].type != BPF_MAP_TYPE_HASH)
+		return false;
+	out[0] = *in;
+	out[0].imm = UEBPF_FUNC_hash_lookup;
+	return true;
+}
+
 /* replace context accesses and LD_ABS, moving jumps and calls over the
  * instructions added */
 static int rewrite(struct env *e, struct uebpf_verify_result *res)
@@ -1724,6 +1737,8 @@ static int rewrite(struct env *e, struct uebpf_verify_result *res)
 			k = e->pt->gen_ld_abs(&e->insns[i], buf, 16);
 		else if (inline_array_lookup(e, i, buf))
 			k = 8, e->ctx_access[i] = 3;
+		else if (direct_hash_lookup(e, i, buf))
+			e->ctx_access[i] = 3;
 		if (k <= 0) {
 			free(out);
 			free(pos);
