@@ -42,6 +42,7 @@ struct env {
 	char *log;
 	size_t log_sz, log_len;
 	uint8_t *prune;          /* per insn: a prune point */
+	uint16_t *need;          /* per insn: registers whose scalar value may decide safety from there on */
 	uint8_t *ctx_access;     /* per insn: rewrite as a context access (1) or LD_ABS (2) */
 	int32_t *call_map;       /* per helper call: the map index r1 always holds, -1 none yet, -2 several */
 	int32_t *subprog_of;     /* per insn */
@@ -179,13 +180,18 @@ static bool reg_within(const struct reg *old, const struct reg *cur)
 	return true;
 }
 
-static bool frame_within(const struct frame *old, const struct frame *cur)
+/* relax: registers where any scalar stands for any other (no path from here
+ * needs their value) */
+static bool frame_within(const struct frame *old, const struct frame *cur, uint16_t relax)
 {
 	if (old->callsite != cur->callsite || old->callback_ret != cur->callback_ret)
 		return false;
-	for (int r = 0; r < MAX_BPF_REG; r++)
+	for (int r = 0; r < MAX_BPF_REG; r++) {
+		if ((relax >> r & 1) && old->regs[r].type == SCALAR && cur->regs[r].type == SCALAR)
+			continue;
 		if (!reg_within(&old->regs[r], &cur->regs[r]))
 			return false;
+	}
 	for (int i = 0; i < UEBPF_STACK_SIZE; i++) {
 		uint8_t o = old->stype[i], c = cur->stype[i];
 		if (o == SLOT_INVALID)
@@ -200,13 +206,14 @@ static bool frame_within(const struct frame *old, const struct frame *cur)
 	return true;
 }
 
-static bool state_within(const struct vstate *old, const struct vstate *cur)
+/* relax applies to the innermost frame, the one running the instruction */
+static bool state_within(const struct vstate *old, const struct vstate *cur, uint16_t relax)
 {
 	if (old->depth != cur->depth || old->n_refs != cur->n_refs ||
 	    memcmp(old->refs, cur->refs, old->n_refs * sizeof(old->refs[0])))
 		return false;
 	for (uint32_t i = 0; i <= old->depth; i++)
-		if (!frame_within(old->fr[i], cur->fr[i]))
+		if (!frame_within(old->fr[i], cur->fr[i], i == old->depth ? relax : 0))
 			return false;
 	return true;
 }
@@ -381,6 +388,115 @@ static int check_cfg(struct env *e)
 	return rc;
 }
 
+/* ---- what may decide safety ------------------------------------------------------
+ * need[i]: the registers whose scalar value may decide, from insn i on, whether
+ * a path is safe: operands of conditional jumps, of pointer arithmetic (64-bit
+ * add/sub of registers), helper and bpf-to-bpf call arguments, values stored to
+ * memory (a spilled value may be read back and used), the base of an access,
+ * r0 at a subprogram's exit and at the program's where its type checks the
+ * range; and, through moves and ALU operations, whatever they are computed
+ * from. A backward pass over the CFG to a fixed point. Pruning lets any scalar
+ * stand for any other in a register no path needs: the kernel gets there with
+ * liveness and precision marks per path, this is the same for all paths at
+ * once, so it never needs less than the kernel does, sometimes more. */
+static uint16_t insn_need(struct env *e, size_t k, uint16_t out)
+{
+	const struct bpf_insn *in = &e->insns[k];
+	uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
+	uint16_t d = (uint16_t)(1u << in->dst_reg), sr = (uint16_t)(1u << in->src_reg);
+	uint16_t use = 0, def = 0;
+	bool x = BPF_SRC(in->code) == BPF_X;
+	switch (cls) {
+	case BPF_ALU:
+	case BPF_ALU64:
+		if (op == BPF_MOV) {
+			def = d;
+			if (x && (out & d))
+				use = sr;
+		} else if (cls == BPF_ALU64 && x && (op == BPF_ADD || op == BPF_SUB)) {
+			use = d | sr; /* pointer arithmetic, whichever is the pointer */
+		} else if (out & d) {
+			use = d | (x && op != BPF_NEG && op != BPF_END ? sr : 0);
+		}
+		break;
+	case BPF_LDX:
+		def = d;
+		use = sr;
+		break;
+	case BPF_ST:
+		use = d;
+		break;
+	case BPF_STX:
+		use = d | sr;
+		if (BPF_MODE(in->code) == BPF_ATOMIC && in->imm == BPF_CMPXCHG)
+			use |= 1u << BPF_REG_0;
+		break;
+	case BPF_LD:
+		if (in->code == (BPF_LD | BPF_IMM | BPF_DW)) {
+			def = d;
+		} else { /* LD_ABS / LD_IND: r0 from the packet, r1-r5 clobbered */
+			def = 0x3f;
+			use = 1u << BPF_REG_6 | (BPF_MODE(in->code) == BPF_IND ? sr : 0);
+		}
+		break;
+	case BPF_JMP:
+	case BPF_JMP32:
+		if (op == BPF_JA) {
+		} else if (op == BPF_EXIT) {
+			if (e->subprog_of[k] != 0 || e->pt->has_ret_range)
+				use = 1u << BPF_REG_0;
+		} else if (op == BPF_CALL) {
+			def = 0x3f;
+			const struct uebpf_helper_proto *p =
+				in->src_reg == 0 && e->pt->func_proto ? e->pt->func_proto((uint32_t)in->imm, e->priv) : NULL;
+			if (!p) {
+				use = 0x3e;
+			} else {
+				for (int a = 0; a < 5 && p->arg[a] != UEBPF_ARG_NONE; a++)
+					use |= (uint16_t)(1u << (a + 1));
+			}
+		} else {
+			use = d | (x ? sr : 0);
+		}
+		break;
+	}
+	return (uint16_t)((out & ~def) | use);
+}
+
+static int compute_need(struct env *e)
+{
+	size_t n = e->n;
+	e->need = calloc(n + 1, sizeof(*e->need));
+	if (!e->need)
+		return -ENOMEM;
+	for (bool changed = true; changed;) {
+		changed = false;
+		for (size_t k = n; k-- > 0;) {
+			const struct bpf_insn *in = &e->insns[k];
+			uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
+			if (k > 0 && is_lddw(&e->insns[k - 1]))
+				continue; /* second half of a lddw */
+			uint16_t out = 0;
+			if (is_lddw(in)) {
+				out = k + 2 < n ? e->need[k + 2] : 0;
+			} else if ((cls == BPF_JMP || cls == BPF_JMP32) && op != BPF_CALL && op != BPF_EXIT) {
+				int64_t t = (int64_t)k + 1 + (cls == BPF_JMP32 && op == BPF_JA ? in->imm : in->off);
+				out = e->need[t];
+				if (op != BPF_JA)
+					out |= e->need[k + 1];
+			} else if (!((cls == BPF_JMP || cls == BPF_JMP32) && op == BPF_EXIT)) {
+				out = e->need[k + 1];
+			}
+			uint16_t need = insn_need(e, k, out);
+			if (need != e->need[k]) {
+				e->need[k] = need;
+				changed = true;
+			}
+		}
+	}
+	return 0;
+}
+
 /* ---- memory accesses ----------------------------------------------------------- */
 
 static int size_of(uint8_t code)
@@ -403,20 +519,25 @@ static int64_t var_value(const struct reg *r)
 static int check_bounds(struct env *e, int insn, int regno, const struct reg *r, int off, int size, uint32_t limit,
 			const char *what)
 {
-	if (r->var.smin < 0 && !var_const(r))
+	/* as the kernel's check_mem_region_access: the lowest and the highest
+	 * address the variable part allows, each as a fixed access */
+	int64_t base = (int64_t)r->off + off, smin = r->var.smin;
+	const char *field = !strcmp(what, "memory") ? "mem_size" : "value_size";
+	if (smin < 0 && (smin == INT64_MIN || base + smin != (int32_t)(base + smin) || base + smin < 0))
 		return reject(e, insn, "R%d min value is negative, either use unsigned index or do a if (index >=0) check.",
 			      regno);
-	if (r->var.umax > (1ull << 29))
+	int64_t lo = base + smin;
+	if (lo < 0 || lo + size > (int64_t)limit)
+		return reject(e, insn, "invalid access to %s, %s=%u off=%" PRId64 " size=%d\nR%d min value is outside of the "
+				       "allowed memory range",
+			      what, field, limit, lo, size, regno);
+	if (r->var.umax >= (1ull << 29))
 		return reject(e, insn, "R%d unbounded memory access, make sure to bounds check any such access", regno);
-	int64_t lo = (int64_t)r->off + off + r->var.smin, hi = (int64_t)r->off + off + (int64_t)r->var.umax + size;
-	if (lo < 0 || hi > (int64_t)limit) {
-		if (!var_const(r) && r->var.umax)
-			return reject(e, insn, "R%d %s value is outside of the allowed memory range", regno,
-				      lo < 0 ? "min" : "max");
-		return reject(e, insn, "invalid access to %s, %s=%u off=%" PRId64 " size=%d", what,
-			      !strcmp(what, "memory") ? "mem_size" : "value_size", limit,
-			      (int64_t)r->off + off + var_value(r), size);
-	}
+	int64_t hi = base + (int64_t)r->var.umax;
+	if (hi + size > (int64_t)limit)
+		return reject(e, insn, "invalid access to %s, %s=%u off=%" PRId64 " size=%d\nR%d max value is outside of the "
+				       "allowed memory range",
+			      what, field, limit, hi, size, regno);
 	return 0;
 }
 
@@ -1566,11 +1687,11 @@ static int visited(struct env *e, struct vstate *s, int insn, bool *prune)
 	for (struct saved *v = e->states[insn]; v; v = v->next, count++) {
 		if (v->branches) {
 			/* an ancestor on this path: the same state again loops forever */
-			if (state_within(&v->st, s) && state_within(s, &v->st))
+			if (state_within(&v->st, s, 0) && state_within(s, &v->st, 0))
 				return reject(e, insn, "infinite loop detected at insn %d", insn);
 			continue;
 		}
-		if (state_within(&v->st, s)) {
+		if (state_within(&v->st, s, (uint16_t)~e->need[insn])) {
 			*prune = true;
 			return 0;
 		}
@@ -1835,6 +1956,8 @@ int uebpf_verify(const struct bpf_insn *insns, size_t n, const struct uebpf_veri
 		goto out;
 	}
 	err = check_cfg(&e);
+	if (!err)
+		err = compute_need(&e);
 	if (!err && !(e.subprog_stack = calloc(e.n_subprogs, sizeof(uint32_t))))
 		err = -ENOMEM;
 	if (!err)
@@ -1864,6 +1987,7 @@ out:
 		}
 	free(e.states);
 	free(e.prune);
+	free(e.need);
 	free(e.ctx_access);
 	free(e.call_map);
 	free(e.subprog_of);
