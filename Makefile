@@ -108,6 +108,7 @@ examples:
 -include bench/bench.mk
 -include bench/classic/classic.mk
 -include bench/maps/maps.mk
+-include bench/verifier/verifier.mk
 
 demo: all
 	bash examples/demo.sh $(REL)/uebpf

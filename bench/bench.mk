@@ -72,9 +72,13 @@ $(BENCH_DIR)/bench: $(BENCH_HARNESS_OBJS) $(BENCH_NATIVE_OBJS) $(REL)/libuebpf.a
 
 bench-build: $(BENCH_DIR)/bench $(BENCH_BPF_OBJS) $(BENCH_NOTES)
 
-bench: bench-build $(REL)/bench/maps-bench
-	$(BENCH_DIR)/bench $(BENCH_ARGS)
+# every part; the JIT comparison last, so the last line is its summary
+bench: bench-build $(REL)/bench/maps-bench $(REL)/bench/verifier-bench $(REL)/bench/classic/classic-bench $(REL)/uebpf
+	$(REL)/bench/classic/classic-bench tests/data/mixed.pcap
+	bash bench/classic/e2e.sh $(REL)/uebpf $(REL)/bench/classic/big.pcap
 	$(REL)/bench/maps-bench
+	$(REL)/bench/verifier-bench
+	$(BENCH_DIR)/bench $(BENCH_ARGS)
 
 FORCE:
 

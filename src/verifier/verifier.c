@@ -52,8 +52,13 @@ struct env {
 	struct saved **states;   /* per insn */
 	struct pending *stack;
 	size_t n_pending, cap_pending;
+	struct frame **pool;     /* full-size frames to reuse */
+	size_t n_pool, cap_pool;
+	struct frame *compact_free[STACK_SLOTS + 1]; /* compact frames to reuse, by slots; linked through regs[0] */
 	uint32_t next_id;
 	uint64_t processed;
+	uint64_t jmps;           /* jumps processed */
+	uint64_t prev_jmps, prev_processed; /* when the last state was saved */
 	uint32_t total_states, peak_states, cur_states, max_per_insn;
 	int err_insn;
 };
@@ -105,10 +110,58 @@ static const char *type_name(enum rtype t)
 
 /* ---- states ------------------------------------------------------------- */
 
-static struct frame *frame_new(int callsite, int subprog)
+#define FRAME_FULL (sizeof(struct frame) + STACK_SLOTS * sizeof(struct stack_slot))
+
+/* a frame with room for the whole stack: from the pool, else new */
+static struct frame *frame_get(struct env *e)
 {
-	struct frame *f = calloc(1, sizeof(*f));
+	struct frame *f = e->n_pool ? e->pool[--e->n_pool] : malloc(FRAME_FULL);
+	if (f)
+		f->full = true;
+	return f;
+}
+
+/* a compact frame with room for nslots */
+static struct frame *frame_get_compact(struct env *e, uint32_t nslots)
+{
+	struct frame *f = e->compact_free[nslots];
 	if (f) {
+		memcpy(&e->compact_free[nslots], &f->regs[0], sizeof(f));
+		return f;
+	}
+	return malloc(sizeof(struct frame) + nslots * sizeof(struct stack_slot));
+}
+
+static void frame_put(struct env *e, struct frame *f)
+{
+	if (f && !f->full) {
+		memcpy(&f->regs[0], &e->compact_free[f->nslots], sizeof(f));
+		e->compact_free[f->nslots] = f;
+		return;
+	}
+	if (f) {
+		if (e->n_pool == e->cap_pool) {
+			size_t cap = e->cap_pool ? e->cap_pool * 2 : 64;
+			struct frame **p = realloc(e->pool, cap * sizeof(*p));
+			if (p) {
+				e->pool = p;
+				e->cap_pool = cap;
+			}
+		}
+		if (e->n_pool < e->cap_pool) {
+			e->pool[e->n_pool++] = f;
+			return;
+		}
+	}
+	free(f);
+}
+
+static struct frame *frame_new(struct env *e, int callsite, int subprog)
+{
+	struct frame *f = frame_get(e);
+	if (f) {
+		memset(f, 0, sizeof(*f));
+		f->full = true;
 		f->callsite = callsite;
 		f->subprog = subprog;
 		f->callback_ret = -1;
@@ -116,24 +169,47 @@ static struct frame *frame_new(int callsite, int subprog)
 	return f;
 }
 
-static void state_free(struct vstate *s)
+static void state_free(struct env *e, struct vstate *s)
 {
 	for (uint32_t i = 0; i <= s->depth; i++)
-		free(s->fr[i]);
+		frame_put(e, s->fr[i]);
 	memset(s->fr, 0, sizeof(s->fr));
 }
 
-static int state_copy(struct vstate *dst, const struct vstate *src)
+/* a compact state (pending or saved) made one to explore: frames with room
+ * for the whole stack */
+static int state_expand(struct env *e, struct vstate *s)
+{
+	for (uint32_t i = 0; i <= s->depth; i++) {
+		struct frame *f = s->fr[i];
+		if (f->full)
+			continue;
+		struct frame *g = frame_get(e);
+		if (!g)
+			return -ENOMEM;
+		memcpy(g, f, sizeof(*f) + f->nslots * sizeof(struct stack_slot));
+		g->full = true;
+		frame_put(e, f);
+		s->fr[i] = g;
+	}
+	return 0;
+}
+
+/* compact: a copy waiting on the pending stack or saved to compare against
+ * (only the slots in use), else one to explore (room for the whole stack) */
+static int state_copy(struct env *e, struct vstate *dst, const struct vstate *src, bool compact)
 {
 	*dst = *src;
 	for (uint32_t i = 0; i <= src->depth; i++) {
-		dst->fr[i] = malloc(sizeof(struct frame));
+		size_t used = sizeof(struct frame) + src->fr[i]->nslots * sizeof(struct stack_slot);
+		dst->fr[i] = compact ? frame_get_compact(e, src->fr[i]->nslots) : frame_get(e);
 		if (!dst->fr[i]) {
 			for (uint32_t k = 0; k < i; k++)
-				free(dst->fr[k]);
+				frame_put(e, dst->fr[k]);
 			return -ENOMEM;
 		}
-		memcpy(dst->fr[i], src->fr[i], sizeof(struct frame));
+		memcpy(dst->fr[i], src->fr[i], used);
+		dst->fr[i]->full = !compact;
 	}
 	return 0;
 }
@@ -192,16 +268,20 @@ static bool frame_within(const struct frame *old, const struct frame *cur, uint1
 		if (!reg_within(&old->regs[r], &cur->regs[r]))
 			return false;
 	}
-	for (int i = 0; i < UEBPF_STACK_SIZE; i++) {
-		uint8_t o = old->stype[i], c = cur->stype[i];
-		if (o == SLOT_INVALID)
-			continue;
-		if (o == SLOT_MISC && c != SLOT_INVALID && (c != SLOT_SPILL || cur->spill[i / 8].type == SCALAR))
-			continue;
-		if (o != c)
-			return false;
-		if (o == SLOT_SPILL && i % 8 == 0 && !reg_within(&old->spill[i / 8], &cur->spill[i / 8]))
-			return false;
+	/* slots old does not hold are SLOT_INVALID there: anything is within */
+	for (uint32_t sl = 0; sl < old->nslots; sl++) {
+		const struct stack_slot *os = &old->stack[sl], *cs = sl < cur->nslots ? &cur->stack[sl] : NULL;
+		for (int b = 0; b < 8; b++) {
+			uint8_t o = os->stype[b], c = cs ? cs->stype[b] : SLOT_INVALID;
+			if (o == SLOT_INVALID)
+				continue;
+			if (o == SLOT_MISC && c != SLOT_INVALID && (c != SLOT_SPILL || cs->spill.type == SCALAR))
+				continue;
+			if (o != c)
+				return false;
+			if (o == SLOT_SPILL && b == 0 && !reg_within(&os->spill, &cs->spill))
+				return false;
+		}
 	}
 	return true;
 }
@@ -295,6 +375,10 @@ static int check_cfg(struct env *e)
 			if (t < 0 || (size_t)t >= n)
 				return reject(e, (int)i, "jump out of range from insn %zu to %" PRId64, i, t);
 			err = add_subprog(e, (uint32_t)t);
+			/* as the kernel: the call and its return site are prune points */
+			e->prune[i] = 1;
+			if (i + 1 < n)
+				e->prune[i + 1] = 1;
 		}
 	}
 	if (err)
@@ -561,27 +645,30 @@ static int check_stack(struct env *e, struct vstate *s, int insn, int regno, con
 	if (write) {
 		bool spill = size == 8 && val && (is_ptr(val) || val->type == SCALAR) && !(base % 8);
 		if (spill) {
-			memset(f->stype + base, SLOT_SPILL, 8);
-			f->spill[base / 8] = *val;
+			struct stack_slot *sl = frame_slot(f, base);
+			memset(sl->stype, SLOT_SPILL, 8);
+			sl->spill = *val;
 			return 0;
 		}
 		if (val && is_ptr(val) && !e->priv)
 			return reject(e, insn, "attempt to corrupt spilled pointer on stack");
 		/* a partial write over a spill leaves the rest as unknown bytes */
-		for (int k = base & ~7; k < (base & ~7) + 8; k++)
-			if (f->stype[k] == SLOT_SPILL)
-				f->stype[k] = SLOT_MISC;
+		struct stack_slot *sl = frame_slot(f, base);
+		for (int k = 0; k < 8; k++)
+			if (sl->stype[k] == SLOT_SPILL)
+				sl->stype[k] = SLOT_MISC;
 		bool zero = val && val->type == SCALAR && var_const(val) && !var_value(val);
-		memset(f->stype + base, zero ? SLOT_ZERO : SLOT_MISC, (size_t)size);
+		memset(sl->stype + base % 8, zero ? SLOT_ZERO : SLOT_MISC, (size_t)size);
 		return 0;
 	}
 	/* a spilled pointer is filled whole or not at all */
 	for (int k = 0; k < size; k++)
-		if (f->stype[base + k] == SLOT_SPILL && is_ptr(&f->spill[(base + k) / 8]) && (size != 8 || base % 8))
+		if (frame_stype(f, base + k) == SLOT_SPILL && is_ptr(&frame_slot(f, base + k)->spill) &&
+		    (size != 8 || base % 8))
 			return reject(e, insn, "invalid size of register fill");
 	/* privileged programs may read stack they never wrote: the value is unknown */
 	for (int k = 0; k < size && !e->priv; k++)
-		if (f->stype[base + k] == SLOT_INVALID)
+		if (frame_stype(f, base + k) == SLOT_INVALID)
 			return reject(e, insn, "invalid read from stack R%d off=%" PRId64 " size=%d", regno, at, size);
 	return 0;
 }
@@ -591,21 +678,21 @@ static void stack_load(struct vstate *s, const struct reg *r, int off, int size,
 {
 	struct frame *f = s->fr[r->frame];
 	int base = (int)(r->off + off + var_value(r) + UEBPF_STACK_SIZE);
-	if (size == 8 && !(base % 8) && f->stype[base] == SLOT_SPILL) {
-		*dst = f->spill[base / 8];
+	const struct reg *spill = frame_stype(f, base) == SLOT_SPILL ? &frame_slot(f, base)->spill : NULL;
+	if (size == 8 && !(base % 8) && spill) {
+		*dst = *spill;
 		return;
 	}
 	bool zero = true;
 	for (int k = 0; k < size; k++)
-		zero &= f->stype[base + k] == SLOT_ZERO;
+		zero &= frame_stype(f, base + k) == SLOT_ZERO;
 	if (zero) {
 		mark_const(dst, 0);
 		return;
 	}
-	if (f->stype[base] == SLOT_SPILL && f->spill[base / 8].type == SCALAR && var_const(&f->spill[base / 8]) &&
-	    size < 8) {
+	if (spill && spill->type == SCALAR && var_const(spill) && size < 8) {
 		/* a narrow fill of a known constant: its low bytes */
-		uint64_t v = f->spill[base / 8].var.var_off.value >> ((base % 8) * 8);
+		uint64_t v = spill->var.var_off.value >> ((base % 8) * 8);
 		mark_const(dst, size == 8 ? v : v & ((1ull << (size * 8)) - 1));
 		return;
 	}
@@ -854,9 +941,10 @@ static int check_alu(struct env *e, struct vstate *s, int insn)
 /* every register and every spilled register of every frame */
 #define FOR_EACH_REG(s, r)                                                                                          \
 	for (uint32_t f_ = 0; f_ <= (s)->depth; f_++)                                                              \
-		for (int i_ = 0; i_ < MAX_BPF_REG + UEBPF_STACK_SIZE / 8; i_++)                                     \
-			for (struct reg *r = i_ < MAX_BPF_REG ? &(s)->fr[f_]->regs[i_] : &(s)->fr[f_]->spill[i_ - MAX_BPF_REG]; \
-			     r && (i_ < MAX_BPF_REG || (s)->fr[f_]->stype[(i_ - MAX_BPF_REG) * 8] == SLOT_SPILL); r = NULL)
+		for (int i_ = 0; i_ < MAX_BPF_REG + (int)(s)->fr[f_]->nslots; i_++)                                 \
+			for (struct reg *r = i_ < MAX_BPF_REG ? &(s)->fr[f_]->regs[i_]                              \
+							       : &(s)->fr[f_]->stack[i_ - MAX_BPF_REG].spill;        \
+			     r && (i_ < MAX_BPF_REG || (s)->fr[f_]->stack[i_ - MAX_BPF_REG].stype[0] == SLOT_SPILL); r = NULL)
 
 static void mark_ptr_or_null(struct vstate *s, uint32_t id, bool is_null)
 {
@@ -901,7 +989,7 @@ static int push_branch(struct env *e, struct vstate *s, uint32_t insn)
 		e->cap_pending = cap;
 	}
 	struct pending *p = &e->stack[e->n_pending];
-	if (state_copy(&p->st, s))
+	if (state_copy(e, &p->st, s, true))
 		return -ENOMEM;
 	p->insn = insn;
 	if (p->st.parent)
@@ -1020,8 +1108,8 @@ static int check_helper_mem(struct env *e, struct vstate *s, int insn, int regno
 		int base = (int)(at + UEBPF_STACK_SIZE);
 		for (uint64_t k = 0; k < size; k++) {
 			if (write) {
-				f->stype[base + k] = SLOT_MISC;
-			} else if (f->stype[base + k] == SLOT_INVALID && !e->priv) {
+				frame_slot(f, (int)(base + k))->stype[(base + k) % 8] = SLOT_MISC;
+			} else if (frame_stype(f, (int)(base + k)) == SLOT_INVALID && !e->priv) {
 				return reject(e, insn, "invalid read from stack R%d off=%" PRId64 " size=%" PRIu64, regno,
 					      at, size);
 			}
@@ -1254,9 +1342,9 @@ static int check_helper(struct env *e, struct vstate *s, int insn, int *next)
 			for (int i = 0; i < MAX_BPF_REG; i++)
 				if (s->fr[f]->regs[i].ref == release)
 					mark_unknown(&s->fr[f]->regs[i]);
-			for (int i = 0; i < UEBPF_STACK_SIZE / 8; i++)
-				if (s->fr[f]->stype[i * 8] == SLOT_SPILL && s->fr[f]->spill[i].ref == release)
-					mark_unknown(&s->fr[f]->spill[i]);
+			for (uint32_t i = 0; i < s->fr[f]->nslots; i++)
+				if (s->fr[f]->stack[i].stype[0] == SLOT_SPILL && s->fr[f]->stack[i].spill.ref == release)
+					mark_unknown(&s->fr[f]->stack[i].spill);
 		}
 	}
 	struct reg cb_copy, ctx_copy;
@@ -1325,7 +1413,7 @@ static int enter_callback(struct env *e, struct vstate *s, int insn, uint32_t fu
 	if (s->depth + 1 >= UEBPF_MAX_CALL_DEPTH)
 		return reject(e, insn, "the call stack of %u frames is too deep", s->depth + 2);
 	uint32_t target = cb->mem_size;
-	struct frame *f = frame_new(insn, e->subprog_of[target]);
+	struct frame *f = frame_new(e, insn, e->subprog_of[target]);
 	if (!f)
 		return -ENOMEM;
 	f->callback_ret = insn;
@@ -1404,7 +1492,7 @@ static int check_exit(struct env *e, struct vstate *s, int insn, int *next)
 	struct reg ret = *r0;
 	int callsite = f->callsite;
 	bool callback = f->callback_ret >= 0;
-	free(f);
+	frame_put(e, f);
 	s->fr[s->depth--] = NULL;
 	struct frame *caller = s->fr[s->depth];
 	/* callee-saved registers are the caller's own again */
@@ -1441,7 +1529,7 @@ static int check_call(struct env *e, struct vstate *s, int insn, int *next)
 	if (s->depth + 1 >= UEBPF_MAX_CALL_DEPTH)
 		return reject(e, insn, "the call stack of %u frames is too deep", s->depth + 2);
 	uint32_t target = (uint32_t)(insn + in->imm + 1);
-	struct frame *f = frame_new(insn, e->subprog_of[target]);
+	struct frame *f = frame_new(e, insn, e->subprog_of[target]);
 	if (!f)
 		return -ENOMEM;
 	struct frame *caller = s->fr[s->depth];
@@ -1665,14 +1753,14 @@ static void log_insn(struct env *e, struct vstate *s, int insn)
 			fmt_reg(&f->regs[r], buf, sizeof(buf));
 			vlog(e, " R%d=%s", r, buf);
 		}
-		for (int slot = UEBPF_STACK_SIZE / 8 - 1; slot >= 0; slot--) {
-			uint8_t t = f->stype[slot * 8];
+		for (uint32_t sl = 0; sl < f->nslots; sl++) {
+			uint8_t t = f->stack[sl].stype[0];
 			if (t == SLOT_INVALID)
 				continue;
 			char buf[256] = "";
 			if (t == SLOT_SPILL)
-				fmt_reg(&f->spill[slot], buf, sizeof(buf));
-			vlog(e, " fp%d=%s", slot * 8 - UEBPF_STACK_SIZE,
+				fmt_reg(&f->stack[sl].spill, buf, sizeof(buf));
+			vlog(e, " fp%d=%s", -(int)(sl + 1) * 8,
 			     t == SLOT_SPILL ? buf : t == SLOT_ZERO ? "00000000" : "mmmmmmmm");
 		}
 	}
@@ -1698,8 +1786,14 @@ static int visited(struct env *e, struct vstate *s, int insn, bool *prune)
 	}
 	if (count >= MAX_STATES_PER_INSN)
 		return 0;
+	/* as the kernel: a new state only after 2 jumps and 8 instructions
+	 * since the last one, or states would cost more than they save */
+	if (e->jmps - e->prev_jmps < 2 || e->processed - e->prev_processed < 8)
+		return 0;
+	e->prev_jmps = e->jmps;
+	e->prev_processed = e->processed;
 	struct saved *v = calloc(1, sizeof(*v));
-	if (!v || state_copy(&v->st, s)) {
+	if (!v || state_copy(e, &v->st, s, true)) {
 		free(v);
 		return -ENOMEM;
 	}
@@ -1720,7 +1814,7 @@ static int visited(struct env *e, struct vstate *s, int insn, bool *prune)
 static int do_check(struct env *e)
 {
 	struct vstate s = { 0 };
-	s.fr[0] = frame_new(-1, 0);
+	s.fr[0] = frame_new(e, -1, 0);
 	if (!s.fr[0])
 		return -ENOMEM;
 	struct reg *regs = s.fr[0]->regs;
@@ -1733,12 +1827,14 @@ static int do_check(struct env *e)
 		if (insn < 0 || (size_t)insn >= e->n) {
 			/* this path is done: take a pending one */
 			branch_done(e, s.parent);
-			state_free(&s);
+			state_free(e, &s);
 			if (!e->n_pending)
 				break;
 			struct pending *p = &e->stack[--e->n_pending];
 			s = p->st;
 			insn = (int)p->insn;
+			if ((err = state_expand(e, &s)))
+				break;
 			continue;
 		}
 		if (++e->processed > INSN_LIMIT) {
@@ -1757,16 +1853,18 @@ static int do_check(struct env *e)
 		int next;
 		if (e->o->log_level)
 			log_insn(e, &s, insn);
+		uint8_t cls = BPF_CLASS(e->insns[insn].code);
+		e->jmps += cls == BPF_JMP || cls == BPF_JMP32;
 		if ((err = check_insn(e, &s, insn, &next)))
 			break;
 		if (is_lddw(&e->insns[insn]) && next == insn + 1)
 			next = insn + 2;
 		insn = next;
 	}
-	state_free(&s);
+	state_free(e, &s);
 	while (e->n_pending) {
 		struct pending *p = &e->stack[--e->n_pending];
-		state_free(&p->st);
+		state_free(e, &p->st);
 	}
 	return err;
 }
@@ -1982,7 +2080,7 @@ out:
 	for (size_t i = 0; e.states && i < n; i++)
 		for (struct saved *v = e.states[i], *next; v; v = next) {
 			next = v->next;
-			state_free(&v->st);
+			state_free(&e, &v->st);
 			free(v);
 		}
 	free(e.states);
@@ -1994,6 +2092,14 @@ out:
 	free(e.subprog_start);
 	free(e.subprog_stack);
 	free(e.stack);
+	while (e.n_pool)
+		free(e.pool[--e.n_pool]);
+	free(e.pool);
+	for (int i = 0; i <= STACK_SLOTS; i++)
+		for (struct frame *f = e.compact_free[i], *next; f; f = next) {
+			memcpy(&next, &f->regs[0], sizeof(next));
+			free(f);
+		}
 	if (err == -ENOMEM)
 		vlog(&e, "out of memory\n");
 	if (err && err != -EACCES && err != -ENOMEM && err != -EINVAL)
