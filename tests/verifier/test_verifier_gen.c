@@ -43,8 +43,9 @@ static int bytes(uint8_t sz)
 	return sz == BPF_B ? 1 : sz == BPF_H ? 2 : sz == BPF_W ? 4 : 8;
 }
 
-enum kind { K_STACK, K_MAP, K_PKT, K_UNINIT, K_LOOP, K_HELPER, N_KINDS };
-static const char *const kind_names[] = { "stack", "map value", "packet", "uninitialised reg", "loop", "helper size" };
+enum kind { K_STACK, K_MAP, K_PKT, K_UNINIT, K_LOOP, K_HELPER, K_JOIN, N_KINDS };
+static const char *const kind_names[] = { "stack", "map value", "packet", "uninitialised reg", "loop", "helper size",
+					  "join" };
 
 struct gen {
 	struct bpf_insn insns[64];
@@ -126,6 +127,46 @@ static void gen_prog(struct gen *g, enum kind k)
 		emit(g, MOV64(0, 0));
 		emit(g, ADD64(0, 1));
 		emit(g, I(BPF_JMP | BPF_JLT | BPF_X, 0, 6, -2, 0));
+		emit(g, EXIT);
+		break;
+	}
+	case K_JOIN: {
+		/* two paths set an index differently; after they join (a prune
+		 * point) it reaches a map value access, maybe through a spill
+		 * and fill or a copy: pruning must not let the second path
+		 * through on the first one's proof */
+		int lim = 10 + (int)rnd(50), v1 = (int)rnd(16), v2 = (int)rnd(16), via = (int)rnd(3);
+		emit(g, I(BPF_LDX | BPF_MEM | BPF_W, 6, 1, 0, 0)); /* skb->len */
+		emit(g, MOV64(9, 0));
+		emit(g, I(BPF_JMP | BPF_JGT | BPF_K, 6, 0, 11, lim));
+		/* the path explored first is long enough (8 instructions, 2
+		 * jumps) that both verifiers store a state at the join, and
+		 * both paths leave every other register alike there */
+		for (int k = 0; k < 8; k++)
+			emit(g, MOV64(9, 0));
+		emit(g, MOV64(6, 0));
+		emit(g, MOV64(7, v1));
+		emit(g, I(BPF_JMP | BPF_JA, 0, 0, 2, 0));
+		emit(g, MOV64(6, 0));
+		emit(g, MOV64(7, v2));
+		if (via == 1) {
+			emit(g, I(BPF_STX | BPF_MEM | BPF_DW, 10, 7, -16, 0));
+			emit(g, MOV64(7, 0));
+		}
+		emit(g, I(BPF_ST | BPF_MEM | BPF_W, 10, 0, -4, 0));
+		emit(g, I(BPF_LD | BPF_IMM | BPF_DW, 1, BPF_PSEUDO_MAP_FD, 0, 0));
+		emit(g, I(0, 0, 0, 0, 0));
+		emit(g, MOVR(2, 10));
+		emit(g, ADD64(2, -4));
+		emit(g, I(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem));
+		emit(g, I(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, via == 0 ? 2 : 3, 0));
+		if (via == 1)
+			emit(g, I(BPF_LDX | BPF_MEM | BPF_DW, 7, 10, -16, 0));
+		else if (via == 2)
+			emit(g, MOVR(8, 7));
+		emit(g, I(BPF_ALU64 | BPF_ADD | BPF_X, 0, via == 2 ? 8 : 7, 0, 0));
+		emit(g, I(BPF_LDX | BPF_MEM | BPF_B, 0, 0, 0, 0));
+		emit(g, MOV64(0, 0));
 		emit(g, EXIT);
 		break;
 	}
