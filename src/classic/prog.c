@@ -7,6 +7,7 @@
 #include <uebpf/engine.h>
 
 #include "classic/internal.h"
+#include "engine/prog.h"
 
 struct uebpf_classic_prog {
 	struct sock_filter *insns;
@@ -15,6 +16,7 @@ struct uebpf_classic_prog {
 	enum uebpf_classic_runner runner;
 	bool kernel_checked;     /* passed uebpf_classic_check, not only the loose rules */
 	struct uebpf_prog *ebpf; /* the translation, unless runner is RUN_CBPF */
+	uebpf_jit_fn jit_fn;     /* its native code, when JIT-compiled */
 };
 
 /* Translate and load for uebpf's interpreter or JIT. The kernel trusts a
@@ -41,6 +43,8 @@ static int load_ebpf(struct uebpf_classic_prog *p, char *log, size_t log_sz)
 			.helpers = helpers,
 		};
 		err = uebpf_prog_load(insns, n, &opts, &p->ebpf, log, log_sz);
+		if (!err && p->ebpf->engine == UEBPF_ENGINE_JIT)
+			p->jit_fn = p->ebpf->jit_fn;
 	}
 	uebpf_helper_table_free(helpers);
 	free(insns);
@@ -128,6 +132,10 @@ enum uebpf_classic_runner uebpf_classic_prog_runner(const struct uebpf_classic_p
 
 uint32_t uebpf_classic_run(const struct uebpf_classic_prog *prog, const struct uebpf_classic_pkt *pkt)
 {
+	/* a translated filter makes no calls back into the engine (no tail
+	 * calls, no callbacks): its JIT code is called straight */
+	if (prog->jit_fn)
+		return (uint32_t)prog->jit_fn((void *)pkt, sizeof(*pkt));
 	if (prog->ebpf) {
 		uint64_t ret = 0;
 		/* a translated filter reads the descriptor and never writes it */
