@@ -468,10 +468,62 @@ static long delete(struct uebpf_map *m, const void *key, void *value_out)
 	return 0;
 }
 
-void *uebpf_hash_lookup(struct uebpf_map *m, const void *key)
+/* The lookup of 4- and 8-byte keys, for programs: the same walk as
+ * lookup() with the key compared as one word and nothing kept across the
+ * loop but the bucket, so it runs in the caller-saved registers. */
+#define DEFINE_LOOKUP_WORD(NAME, TYPE)                                                                     \
+	static void *NAME(struct uebpf_map *m, const void *key)                                             \
+	{                                                                                                  \
+		struct htab *h = H(m);                                                                     \
+		struct bucket *bk = (struct bucket *)(h + 1);                                              \
+		TYPE k;                                                                                    \
+		memcpy(&k, key, sizeof(k));                                                                \
+		uint32_t hash = key_hash(m, key), max = m->info.max_entries, esz = h->elem_size;          \
+		struct bucket *b = &bk[hash & (h->n_buckets - 1)];                                         \
+		uint8_t *elems = (uint8_t *)(bk + h->n_buckets);                                           \
+		for (;;) {                                                                                 \
+			uint32_t s = __atomic_load_n(&b->seq, __ATOMIC_ACQUIRE);                           \
+			if (s & 1) {                                                                       \
+				__builtin_ia32_pause();                                                    \
+				continue;                                                                  \
+			}                                                                                  \
+			struct elem *found = NULL;                                                         \
+			uint32_t idx = __atomic_load_n(&b->head, __ATOMIC_ACQUIRE);                        \
+			for (uint32_t steps = 0; idx - 1 < max && steps <= max; steps++) {                 \
+				struct elem *e = (struct elem *)(elems + (size_t)(idx - 1) * esz);         \
+				TYPE ek;                                                                   \
+				memcpy(&ek, e->data, sizeof(ek));                                          \
+				if (e->hash == hash && ek == k) {                                          \
+					found = e;                                                         \
+					break;                                                             \
+				}                                                                          \
+				idx = __atomic_load_n(&e->next, __ATOMIC_ACQUIRE);                         \
+			}                                                                                  \
+			__atomic_thread_fence(__ATOMIC_ACQUIRE);                                           \
+			if (__atomic_load_n(&b->seq, __ATOMIC_RELAXED) == s)                               \
+				return found ? found->data + 8 : NULL;                                     \
+		}                                                                                          \
+	}
+
+DEFINE_LOOKUP_WORD(lookup_word4, uint32_t)
+DEFINE_LOOKUP_WORD(lookup_word8, uint64_t)
+
+static __attribute__((noinline)) void *lookup_value(struct uebpf_map *m, const void *key)
 {
 	struct elem *e = lookup(m, key);
 	return e ? elem_value(m, e, 0) : NULL;
+}
+
+/* the other sizes out of line, so that the word lookups save no registers */
+void *uebpf_hash_lookup(struct uebpf_map *m, const void *key)
+{
+	switch (m->info.key_size) {
+	case 4:
+		return lookup_word4(m, key);
+	case 8:
+		return lookup_word8(m, key);
+	}
+	return lookup_value(m, key);
 }
 
 static void *hash_lookup_elem(struct uebpf_map *m, const void *key)

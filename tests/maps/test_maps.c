@@ -157,6 +157,49 @@ static void test_hash(void **state)
 	uebpf_map_close(m);
 }
 
+/* The programs' lookup (uebpf_hash_lookup: word compares for 4- and 8-byte
+ * keys, the general walk otherwise) finds what the ops lookup finds, in
+ * full chains (more keys than buckets would spread) and after deletes. */
+static void test_hash_program_lookup(void **state)
+{
+	static const uint32_t key_sizes[] = { 4, 8, 12 };
+	for (size_t s = 0; s < 3; s++) {
+		uint32_t ks = key_sizes[s];
+		struct uebpf_map *m;
+		char log[256];
+		assert_int_equal(uebpf_map_create(BPF_MAP_TYPE_HASH, ks, 8, 512, NULL, &m, log, sizeof(log)), 0);
+		uint8_t key[16];
+		for (uint32_t i = 0; i < 512; i++) {
+			memset(key, 0, sizeof(key));
+			uint64_t k = (uint64_t)i * 0x10001 + 7, v = i;
+			memcpy(key, &k, ks < 8 ? ks : 8);
+			assert_int_equal(uebpf_map_update(m, key, &v, BPF_NOEXIST), 0);
+		}
+		for (uint32_t i = 0; i < 512; i += 3) {
+			memset(key, 0, sizeof(key));
+			uint64_t k = (uint64_t)i * 0x10001 + 7;
+			memcpy(key, &k, ks < 8 ? ks : 8);
+			assert_int_equal(uebpf_map_delete(m, key), 0);
+		}
+		for (uint32_t i = 0; i < 1024; i++) {
+			memset(key, 0, sizeof(key));
+			uint64_t k = (uint64_t)i * 0x10001 + 7;
+			memcpy(key, &k, ks < 8 ? ks : 8);
+			void *want = m->ops->lookup_elem(m, key), *got = uebpf_hash_lookup(m, key);
+			assert_ptr_equal(got, want);
+			if (i < 512 && i % 3) {
+				assert_non_null(got);
+				uint64_t v;
+				memcpy(&v, got, 8);
+				assert_int_equal(v, i);
+			} else {
+				assert_null(got);
+			}
+		}
+		uebpf_map_close(m);
+	}
+}
+
 static void test_batch(void **state)
 {
 	struct uebpf_map *m = mk(BPF_MAP_TYPE_HASH, 4, 4, 64, 0, 0);
@@ -471,6 +514,7 @@ int main(void)
 		cmocka_unit_test(test_array),
 		cmocka_unit_test(test_percpu_array),
 		cmocka_unit_test(test_hash),
+		cmocka_unit_test(test_hash_program_lookup),
 		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_percpu_hash),
 		cmocka_unit_test(test_lru),

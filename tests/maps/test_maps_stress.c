@@ -29,7 +29,7 @@ static void *adder(void *arg)
 	uint64_t t = (uintptr_t)arg;
 	for (uint32_t i = 0; i < TOTAL / THREADS; i++) {
 		uint32_t k = (uint32_t)(i * 7 + t) % KEYS;
-		uint64_t *v = counters->ops->lookup_elem(counters, &k);
+		uint64_t *v = uebpf_hash_lookup(counters, &k); /* what a program's lookup calls */
 		if (!v) {
 			__atomic_fetch_add(&errors, 1, __ATOMIC_RELAXED);
 			continue;
