@@ -2252,7 +2252,14 @@ static int insn_body(struct jit *j, size_t i)
 	case BPF_ALU64:
 		if ((used = fold(j, i)))
 			return used;
-		return alu(j, i) ?: 1;
+		if ((used = alu(j, i)))
+			return used;
+		/* a register copy (mov) leaves the flags alone: "rA += -1;
+		 * rB = rC; if rA == 0" still tests the add's zero flag */
+		if (in->code == (BPF_ALU64 | BPF_MOV | BPF_X) && !in->off && zf >= 0 && j->zf_reg < 0 &&
+		    zf != j->reg[in->dst_reg] && !(j->flags[i] & F_TARGET))
+			j->zf_reg = zf;
+		return 1;
 	case BPF_LDX:
 		if (BPF_MODE(in->code) != BPF_MEM && BPF_MODE(in->code) != BPF_MEMSX)
 			break;
