@@ -28,7 +28,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 HEADERS := $(wildcard include/uebpf/*.h) $(wildcard src/*/*.h) $(wildcard tests/lib/*.h)
 
 LIB_LDLIBS := -lelf -lbpf -lz -lpthread -ldl
-TOOL_LDLIBS := -lcapstone -lpcap $(LIB_LDLIBS)
+TOOL_LDLIBS := -lpcap $(LIB_LDLIBS)
 TEST_LDLIBS := -lcmocka -lbpf -lelf -lz -lcapstone -lpcap $(LIB_LDLIBS)
 
 # --- release build -----------------------------------------------------------

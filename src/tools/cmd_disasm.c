@@ -1,6 +1,7 @@
 /* uebpf disasm: a program as text, or its JIT-compiled native code with
  * the BPF instruction each piece came from (decoded by capstone). */
 #include <capstone/capstone.h>
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,12 +69,43 @@ out:
 	return ret;
 }
 
+/* capstone, loaded only here: linking it would cost every command the
+ * relocation of its 77,000 table entries at start (about 8 ms) */
+static struct {
+	cs_err (*open)(cs_arch, cs_mode, csh *);
+	size_t (*disasm)(csh, const uint8_t *, size_t, uint64_t, size_t, cs_insn **);
+	void (*free)(cs_insn *, size_t);
+	cs_err (*close)(csh *);
+} cs_api;
+
+static int load_capstone(void)
+{
+	char soname[32];
+	snprintf(soname, sizeof(soname), "libcapstone.so.%d", CS_API_MAJOR);
+	void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+	if (!h)
+		h = dlopen("libcapstone.so", RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		cli_err("capstone: cannot load %s: %s", soname, dlerror());
+		return -1;
+	}
+	*(void **)&cs_api.open = dlsym(h, "cs_open");
+	*(void **)&cs_api.disasm = dlsym(h, "cs_disasm");
+	*(void **)&cs_api.free = dlsym(h, "cs_free");
+	*(void **)&cs_api.close = dlsym(h, "cs_close");
+	if (!cs_api.open || !cs_api.disasm || !cs_api.free || !cs_api.close) {
+		cli_err("capstone: %s lacks cs_open, cs_disasm, cs_free or cs_close", soname);
+		return -1;
+	}
+	return 0;
+}
+
 /* Native code in [start, end), one instruction a line. */
 static void print_native(FILE *out, csh cs, const uint8_t *code, size_t start, size_t end)
 {
 	while (start < end) {
 		cs_insn *ci;
-		size_t count = cs_disasm(cs, code + start, end - start, start, 0, &ci);
+		size_t count = cs_api.disasm(cs, code + start, end - start, start, 0, &ci);
 		for (size_t k = 0; k < count; k++) {
 			char bytes[16 * 3] = "";
 			for (size_t b = 0; b < ci[k].size && b < 16; b++)
@@ -82,7 +114,7 @@ static void print_native(FILE *out, csh cs, const uint8_t *code, size_t start, s
 				ci[k].op_str[0] ? " " : "", ci[k].op_str);
 			start += ci[k].size;
 		}
-		cs_free(ci, count);
+		cs_api.free(ci, count);
 		/* Bytes capstone cannot decode are shown as data, then decoding goes on. */
 		if (start < end && !count) {
 			fprintf(out, "%8zx:\t%02x%-28s\t(bad)\n", start, code[start], "");
@@ -122,7 +154,9 @@ static int print_jited(const char *name, const struct bpf_insn *insns, size_t n,
 		cli_err("%s: the JIT produced no code", name);
 		goto out_prog;
 	}
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK) {
+	if (load_capstone())
+		goto out_prog;
+	if (cs_api.open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK) {
 		cli_err("capstone: cannot open an x86-64 decoder");
 		goto out_prog;
 	}
@@ -147,7 +181,7 @@ static int print_jited(const char *name, const struct bpf_insn *insns, size_t n,
 		print_native(stdout, cs, code, clamp(code_sz, off[n]), code_sz);
 	}
 	ret = 0;
-	cs_close(&cs);
+	cs_api.close(&cs);
 out_prog:
 	uebpf_prog_free(prog);
 	return ret;
