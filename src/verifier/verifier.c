@@ -625,19 +625,73 @@ static int check_bounds(struct env *e, int insn, int regno, const struct reg *r,
 	return 0;
 }
 
+/* bytes [base, base + len) of a frame (base counted from fp-512) written
+ * with what is not a whole spill: a spill they touch is gone (its slot
+ * becomes unknown bytes), the bytes are unknown, or zero when zero was
+ * written over zero */
+static void stack_clobber(struct frame *f, int base, int len, bool zero)
+{
+	for (int k = base; k < base + len; k++) {
+		struct stack_slot *sl = frame_slot(f, k);
+		if (sl->stype[k % 8] == SLOT_SPILL) {
+			for (int b = 0; b < 8; b++)
+				if (sl->stype[b] == SLOT_SPILL)
+					sl->stype[b] = SLOT_MISC;
+			sl->spill.type = NOT_INIT;
+		}
+		uint8_t *t = &sl->stype[k % 8];
+		*t = zero && *t == SLOT_ZERO ? SLOT_ZERO : SLOT_MISC;
+	}
+}
+
+/* A stack pointer with a variable offset, as the kernel's
+ * check_stack_access_within_bounds: [*lo, *hi) are the bytes it may reach
+ * with size bytes at off (fp-relative), or a rejection. */
+static int stack_var_range(struct env *e, int insn, int regno, const struct reg *r, int off, int64_t size,
+			   const char *what, int64_t *lo, int64_t *hi)
+{
+	if (r->var.smax >= (1ll << 29) || r->var.smin <= -(1ll << 29))
+		return reject(e, insn, "invalid unbounded variable-offset %s stack R%d", what, regno);
+	*lo = (int64_t)r->off + off + r->var.smin;
+	*hi = (int64_t)r->off + off + r->var.smax + size;
+	if (*lo < -UEBPF_STACK_SIZE || *hi > 0)
+		return reject(e, insn,
+			      "invalid variable-offset %s stack R%d var_off=(0x%" PRIx64 "; 0x%" PRIx64 ") off=%d size=%" PRId64,
+			      what, regno, r->var.var_off.value, r->var.var_off.mask, r->off + off, size);
+	return 0;
+}
+
 static int check_stack(struct env *e, struct vstate *s, int insn, int regno, const struct reg *r, int off, int size,
 		       bool write, const struct reg *val)
 {
-	if (!var_const(r))
-		return reject(e, insn, "variable stack access R%d var_off=(0x%" PRIx64 "; 0x%" PRIx64 ") is not supported",
-			      regno, r->var.var_off.value, r->var.var_off.mask);
+	struct frame *f = s->fr[r->frame];
+	if (!var_const(r)) {
+		if (!e->priv)
+			return reject(e, insn,
+				      "R%d variable stack access prohibited for !root, var_off=(0x%" PRIx64 "; 0x%" PRIx64 ") off=%d",
+				      regno, r->var.var_off.value, r->var.var_off.mask, r->off + off);
+		struct tnum at = tnum_add(r->var.var_off, tnum_const((uint64_t)(int64_t)(r->off + off)));
+		if ((at.value | at.mask) & (uint64_t)(size - 1))
+			return reject(e, insn, "misaligned stack access off (0x%" PRIx64 "; 0x%" PRIx64 ")+%d+%d size %d",
+				      r->var.var_off.value, r->var.var_off.mask, r->off, off, size);
+		int64_t lo, hi;
+		if (stack_var_range(e, insn, regno, r, off, size, write ? "write to" : "read from", &lo, &hi))
+			return -EACCES;
+		if ((uint32_t)-lo > e->subprog_stack[f->subprog])
+			e->subprog_stack[f->subprog] = (uint32_t)-lo;
+		/* a write may land anywhere in the range: nothing there stays
+		 * but zero over zero; a read (privileged) is unknown */
+		if (write)
+			stack_clobber(f, (int)(lo + UEBPF_STACK_SIZE), (int)(hi - lo),
+				      val && val->type == SCALAR && var_const(val) && !var_value(val));
+		return 0;
+	}
 	int64_t at = (int64_t)r->off + off + var_value(r);
 	if (at < -UEBPF_STACK_SIZE || at + size > 0)
 		return reject(e, insn, "invalid %s stack R%d off=%" PRId64 " size=%d", write ? "write to" : "read from",
 			      regno, at, size);
 	if (at % size)
 		return reject(e, insn, "misaligned stack access off %d+%d+%d size %d", r->off, (int)var_value(r), off, size);
-	struct frame *f = s->fr[r->frame];
 	uint32_t depth = (uint32_t)-at;
 	if (depth > e->subprog_stack[f->subprog])
 		e->subprog_stack[f->subprog] = depth;
@@ -674,9 +728,16 @@ static int check_stack(struct env *e, struct vstate *s, int insn, int regno, con
 }
 
 /* the value a stack load gives */
+static void narrow(struct reg *dst, int size);
+
 static void stack_load(struct vstate *s, const struct reg *r, int off, int size, struct reg *dst)
 {
 	struct frame *f = s->fr[r->frame];
+	if (!var_const(r)) {
+		/* somewhere in a range: an unknown value of the size */
+		narrow(dst, size);
+		return;
+	}
 	int base = (int)(r->off + off + var_value(r) + UEBPF_STACK_SIZE);
 	const struct reg *spill = frame_stype(f, base) == SLOT_SPILL ? &frame_slot(f, base)->spill : NULL;
 	if (size == 8 && !(base % 8) && spill) {
@@ -1095,25 +1156,35 @@ static int check_helper_mem(struct env *e, struct vstate *s, int insn, int regno
 		return reject(e, insn, "R%d unbounded memory access, use 'var &= const' or 'if (var < const)'", regno + 1);
 	switch (r->type) {
 	case PTR_STACK: {
-		if (!var_const(r))
-			return reject(e, insn, "R%d variable stack access is not supported here", regno);
-		int64_t at = (int64_t)r->off + var_value(r);
-		if (at < -UEBPF_STACK_SIZE || at + (int64_t)size > 0)
-			return reject(e, insn, "invalid %s stack R%d off=%" PRId64 " size=%" PRIu64,
-				      write ? "write to" : "read from", regno, at, size);
 		struct frame *f = s->fr[r->frame];
-		uint32_t depth = (uint32_t)-at;
-		if (depth > e->subprog_stack[f->subprog])
-			e->subprog_stack[f->subprog] = depth;
-		int base = (int)(at + UEBPF_STACK_SIZE);
-		for (uint64_t k = 0; k < size; k++) {
-			if (write) {
-				frame_slot(f, (int)(base + k))->stype[(base + k) % 8] = SLOT_MISC;
-			} else if (frame_stype(f, (int)(base + k)) == SLOT_INVALID && !e->priv) {
-				return reject(e, insn, "invalid read from stack R%d off=%" PRId64 " size=%" PRIu64, regno,
-					      at, size);
-			}
+		int64_t at, end;
+		if (!var_const(r)) {
+			if (!e->priv)
+				return reject(e, insn,
+					      "R%d variable offset stack access prohibited for !root, var_off=(0x%" PRIx64 "; 0x%" PRIx64 ")",
+					      regno, r->var.var_off.value, r->var.var_off.mask);
+			if (stack_var_range(e, insn, regno, r, 0, (int64_t)size, write ? "write to" : "read from", &at, &end))
+				return -EACCES;
+		} else {
+			at = (int64_t)r->off + var_value(r);
+			end = at + (int64_t)size;
+			if (at < -UEBPF_STACK_SIZE || end > 0)
+				return reject(e, insn, "invalid %s stack R%d off=%" PRId64 " size=%" PRIu64,
+					      write ? "write to" : "read from", regno, at, size);
 		}
+		if ((uint32_t)-at > e->subprog_stack[f->subprog])
+			e->subprog_stack[f->subprog] = (uint32_t)-at;
+		int base = (int)(at + UEBPF_STACK_SIZE);
+		if (write) {
+			/* the helper fills the bytes: a spill they touch is gone */
+			stack_clobber(f, base, (int)(end - at), false);
+			return 0;
+		}
+		/* privileged programs may pass stack they never wrote (the kernel's allow_uninit_stack) */
+		for (int64_t k = 0; k < end - at && !e->priv; k++)
+			if (frame_stype(f, (int)(base + k)) == SLOT_INVALID)
+				return reject(e, insn, "invalid read from stack R%d off=%" PRId64 " size=%" PRIu64, regno, at,
+					      size);
 		return 0;
 	}
 	case PTR_MAP_VALUE: {
