@@ -820,7 +820,11 @@ static int check_mem(struct env *e, struct vstate *s, int insn, int regno, int o
 	case PTR_CTX: {
 		if (atomic)
 			return reject(e, insn, "BPF_ATOMIC stores into R%d ctx is not allowed", regno);
-		if (r->off || !var_const(r) || var_value(r))
+		/* a variable part is refused here, not at the add, as the kernel */
+		if (!var_const(r))
+			return reject(e, insn, "variable ctx access var_off=(0x%" PRIx64 "; 0x%" PRIx64 ") disallowed",
+				      r->var.var_off.value, r->var.var_off.mask);
+		if (r->off || var_value(r))
 			return reject(e, insn, "dereference of modified ctx ptr R%d off=%d disallowed", regno, r->off);
 		enum uebpf_ctx_field kind = UEBPF_CTX_SCALAR;
 		if (!e->pt->is_valid_access || e->pt->is_valid_access(off, size, write, e->priv, &kind))
@@ -922,6 +926,14 @@ static int check_alu(struct env *e, struct vstate *s, int insn)
 		return 0;
 	}
 	bool dptr = is_ptr(d), sptr = is_ptr(&src);
+	/* neg and byte swaps of a pointer: an unknown scalar when pointers may
+	 * leak (the kernel's allow_ptr_leaks), else refused */
+	if (dptr && (op == BPF_NEG || op == BPF_END)) {
+		if (!e->priv)
+			return reject(e, insn, "R%d pointer arithmetic prohibited", in->dst_reg);
+		mark_unknown(d);
+		return 0;
+	}
 	if (!dptr && !sptr) {
 		scalar_alu(&d->var, &src.var, in->code, in->off, in->imm);
 		return 0;
@@ -965,11 +977,6 @@ static int check_alu(struct env *e, struct vstate *s, int insn)
 	case PTR_FUNC:
 		return reject(e, insn, "R%d pointer arithmetic on %s prohibited", dptr ? in->dst_reg : in->src_reg,
 			      type_name(p->type));
-	case PTR_CTX:
-		if (!var_const(k))
-			return reject(e, insn, "R%d variable ctx access var_off=(0x%" PRIx64 "; 0x%" PRIx64 ") disallowed",
-				      in->dst_reg, k->var.var_off.value, k->var.var_off.mask);
-		break;
 	default:
 		break;
 	}
