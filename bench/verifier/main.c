@@ -27,6 +27,8 @@
 #include <uebpf/isa.h>
 #include <uebpf/verifier.h>
 
+#include "../timing.h"
+
 #define REPS 5
 
 /* ---- counting malloc ---------------------------------------------------------
@@ -266,25 +268,6 @@ static const struct bench_prog progs[] = {
 };
 
 /* ---- measuring -------------------------------------------------------------- */
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return v[n / 2];
-}
 
 static const struct uebpf_verifier_map array_map = { .type = BPF_MAP_TYPE_ARRAY, .key_size = 4, .value_size = 64,
 						     .max_entries = 4 };
