@@ -43,9 +43,9 @@ static int bytes(uint8_t sz)
 	return sz == BPF_B ? 1 : sz == BPF_H ? 2 : sz == BPF_W ? 4 : 8;
 }
 
-enum kind { K_STACK, K_MAP, K_PKT, K_UNINIT, K_LOOP, K_HELPER, K_JOIN, N_KINDS };
+enum kind { K_STACK, K_MAP, K_PKT, K_UNINIT, K_LOOP, K_HELPER, K_JOIN, K_VARSTACK, N_KINDS };
 static const char *const kind_names[] = { "stack", "map value", "packet", "uninitialised reg", "loop", "helper size",
-					  "join" };
+					  "join", "variable stack" };
 
 struct gen {
 	struct bpf_insn insns[64];
@@ -166,6 +166,35 @@ static void gen_prog(struct gen *g, enum kind k)
 			emit(g, MOVR(8, 7));
 		emit(g, I(BPF_ALU64 | BPF_ADD | BPF_X, 0, via == 2 ? 8 : 7, 0, 0));
 		emit(g, I(BPF_LDX | BPF_MEM | BPF_B, 0, 0, 0, 0));
+		emit(g, MOV64(0, 0));
+		emit(g, EXIT);
+		break;
+	}
+	case K_VARSTACK: {
+		/* a stack pointer plus a masked packet length: reads and writes
+		 * around the frame's top and bottom, misaligned ones, and a
+		 * spilled context pointer that a write may overwrite */
+		static const int32_t masks[] = { 0, 4, 8, 16, 24, 7, 56 };
+		uint8_t sz = sizes[rnd(4)];
+		int base = -8 * (1 + (int)rnd(66)) + (rnd(6) ? 0 : (int)rnd(8)), off = rnd(3) ? 0 : 8 * (int)rnd(3) - 8;
+		int spill = rnd(3) ? -8 * (1 + (int)rnd(8)) : 0;
+		if (spill)
+			emit(g, I(BPF_STX | BPF_MEM | BPF_DW, 10, 1, (int16_t)spill, 0));
+		if (rnd(2))
+			emit(g, I(BPF_ST | BPF_MEM | BPF_DW, 10, 0, -16, 0));
+		emit(g, I(BPF_LDX | BPF_MEM | BPF_W, 2, 1, 0, 0)); /* skb->len */
+		emit(g, I(BPF_ALU64 | BPF_AND | BPF_K, 2, 0, 0, masks[rnd(7)]));
+		emit(g, MOVR(3, 10));
+		emit(g, ADD64(3, base));
+		emit(g, I(BPF_ALU64 | BPF_ADD | BPF_X, 3, 2, 0, 0));
+		if (rnd(2))
+			emit(g, I(BPF_LDX | BPF_MEM | sz, 0, 3, (int16_t)off, 0));
+		else
+			emit(g, I(BPF_ST | BPF_MEM | sz, 3, 0, (int16_t)off, 0x5a));
+		if (spill) {
+			emit(g, I(BPF_LDX | BPF_MEM | BPF_DW, 1, 10, (int16_t)spill, 0));
+			emit(g, I(BPF_LDX | BPF_MEM | BPF_W, 0, 1, 0, 0));
+		}
 		emit(g, MOV64(0, 0));
 		emit(g, EXIT);
 		break;
