@@ -26,6 +26,7 @@ struct saved {
 	uint32_t branches;
 	struct saved *next; /* same insn */
 	uint32_t insn;
+	uint32_t hits, misses; /* states pruned by this one, states it did not cover */
 };
 
 struct pending {
@@ -1850,17 +1851,29 @@ static int visited(struct env *e, struct vstate *s, int insn, bool *prune)
 {
 	*prune = false;
 	uint32_t count = 0;
-	for (struct saved *v = e->states[insn]; v; v = v->next, count++) {
+	for (struct saved **link = &e->states[insn], *v; (v = *link);) {
 		if (v->branches) {
 			/* an ancestor on this path: the same state again loops forever */
 			if (state_within(&v->st, s, 0) && state_within(s, &v->st, 0))
 				return reject(e, insn, "infinite loop detected at insn %d", insn);
+			link = &v->next, count++;
 			continue;
 		}
 		if (state_within(&v->st, s, (uint16_t)~e->need[insn])) {
+			v->hits++;
 			*prune = true;
 			return 0;
 		}
+		/* as the kernel: a finished state that keeps missing (a loop's
+		 * earlier iterations) is dropped; nothing live descends from it */
+		if (++v->misses > v->hits * 3 + 3) {
+			*link = v->next;
+			state_free(e, &v->st);
+			free(v);
+			e->cur_states--;
+			continue;
+		}
+		link = &v->next, count++;
 	}
 	if (count >= MAX_STATES_PER_INSN)
 		return 0;
