@@ -142,13 +142,12 @@ static long lpm_update_elem(struct uebpf_map *m, const void *key, const void *va
 		if (!e) {
 			e = slot;
 			e->prefixlen = plen;
-			memset(e->data, 0, data_len(&m->info));
-			memcpy(e->data, data, (plen + 7) / 8);
-			if (plen % 8)
-				e->data[plen / 8] &= (uint8_t)(0xff00 >> (plen % 8));
 			e->used = 1;
 			L(m)->count++;
 		}
+		/* the key as given, bits past the prefix too: the kernel's node
+		 * keeps them (get_next_key returns them); only the prefix matches */
+		memcpy(e->data, data, data_len(&m->info));
 		memcpy(entry_value(m, e), value, m->info.value_size);
 	}
 	uebpf_map_unlock(&L(m)->lock);
@@ -191,31 +190,47 @@ static int lpm_sys_delete(struct uebpf_map *m, const void *key)
 	return (int)lpm_delete_elem(m, key);
 }
 
-/* table order: the entry after key's exact match, the first one when key
- * is NULL or not there */
+/* The kernel's order: a post-order walk of the trie (the 0 side of a bit
+ * before the 1 side, longer prefixes before the prefix they extend). For two
+ * entries: < 0 when a comes first. */
+static int trie_order(uint32_t la, const uint8_t *a, uint32_t lb, const uint8_t *b)
+{
+	uint32_t m = la < lb ? la : lb;
+	for (uint32_t i = 0; i < m; i++) {
+		int x = a[i / 8] >> (7 - i % 8) & 1, y = b[i / 8] >> (7 - i % 8) & 1;
+		if (x != y)
+			return x - y;
+	}
+	return la == lb ? 0 : la > lb ? -1 : 1;
+}
+
+/* the entry after key's exact match in the kernel's order; the first one
+ * when key is NULL or not there (as trie_get_next_key) */
 static int lpm_get_next_key(struct uebpf_map *m, const void *key, void *next_key)
 {
-	uint32_t start = 0;
+	uint32_t n = data_len(&m->info), plen = 0;
+	const uint8_t *kd = NULL;
 	uebpf_map_lock(&L(m)->lock);
 	if (key) {
-		uint32_t plen;
 		memcpy(&plen, key, 4);
-		struct entry *e = plen <= data_len(&m->info) * 8 ? exact(m, plen, (const uint8_t *)key + 4, NULL) : NULL;
-		if (e)
-			start = (uint32_t)(((uint8_t *)e - (uint8_t *)(L(m) + 1)) / entry_size(&m->info)) + 1;
+		kd = (const uint8_t *)key + 4;
+		if (plen > n * 8 || !exact(m, plen, kd, NULL))
+			kd = NULL;
 	}
-	int err = -ENOENT;
-	for (uint32_t i = start; i < m->info.max_entries; i++) {
+	struct entry *best = NULL;
+	for (uint32_t i = 0; i < m->info.max_entries; i++) {
 		struct entry *e = entry(m, i);
-		if (!e->used)
+		if (!e->used || (kd && trie_order(e->prefixlen, e->data, plen, kd) <= 0))
 			continue;
-		memcpy(next_key, &e->prefixlen, 4);
-		memcpy((uint8_t *)next_key + 4, e->data, data_len(&m->info));
-		err = 0;
-		break;
+		if (!best || trie_order(e->prefixlen, e->data, best->prefixlen, best->data) < 0)
+			best = e;
+	}
+	if (best) {
+		memcpy(next_key, &best->prefixlen, 4);
+		memcpy((uint8_t *)next_key + 4, best->data, n);
 	}
 	uebpf_map_unlock(&L(m)->lock);
-	return err;
+	return best ? 0 : -ENOENT;
 }
 
 const struct uebpf_map_ops uebpf_lpm_trie_ops = {

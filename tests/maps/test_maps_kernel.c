@@ -179,6 +179,28 @@ static void lpm(void)
 			CHECK(kr == ur, "lpm step %d: delete /%u: kernel %d uebpf %d", s, k.prefixlen, kr, ur);
 		}
 	}
+	/* get_next_key walks both in the same order (the kernel's: post-order
+	 * of the trie), from the start and from a key that is not there */
+	for (int from_missing = 0; from_missing < 2; from_missing++) {
+		struct lpm_key kk, uk, start = { 32, { 11, 0, 0, 0 } };
+		int kr = bpf_map_get_next_key(fd, from_missing ? &start : NULL, &kk);
+		int ur = uebpf_map_get_next_key(m, from_missing ? &start : NULL, &uk);
+		int steps = 0;
+		while (!kr && !ur) {
+			CHECK(!memcmp(&kk, &uk, sizeof(kk)), "lpm get_next_key step %d: kernel /%u %u.%u.%u.%u uebpf /%u %u.%u.%u.%u",
+			      steps, kk.prefixlen, kk.ip[0], kk.ip[1], kk.ip[2], kk.ip[3], uk.prefixlen, uk.ip[0], uk.ip[1],
+			      uk.ip[2], uk.ip[3]);
+			if (memcmp(&kk, &uk, sizeof(kk)))
+				break;
+			struct lpm_key prev = kk;
+			kr = bpf_map_get_next_key(fd, &prev, &kk);
+			ur = uebpf_map_get_next_key(m, &prev, &uk);
+			steps++;
+		}
+		CHECK(kr == ur, "lpm get_next_key after %d steps: kernel %d uebpf %d", steps, kr, ur);
+		if (!from_missing)
+			printf("lpm_trie: get_next_key walked %d keys in the kernel's order\n", steps);
+	}
 	close(fd);
 	uebpf_map_close(m);
 }
