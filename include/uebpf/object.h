@@ -66,6 +66,11 @@ int uebpf_object_prog_set_type(struct uebpf_object_prog *p, enum bpf_prog_type t
 /* The instructions: before load, as linked and relocated except map fds
  * (lddw src=BPF_PSEUDO_MAP_IDX/_IDX_VALUE with imm = map index); after load, as run. */
 const struct bpf_insn *uebpf_object_prog_insns(const struct uebpf_object_prog *p, size_t *n);
+/* Source lines of those instructions before load (from .BTF.ext; none when
+ * the object was built without -g): for uebpf_verify_opts.lines. Strings
+ * live as long as the object. */
+struct uebpf_line_info;
+const struct uebpf_line_info *uebpf_object_prog_lines(const struct uebpf_object_prog *p, size_t *n);
 /* After load: the engine program (NULL if not loaded). */
 struct uebpf_prog *uebpf_object_prog_prog(const struct uebpf_object_prog *p);
 

@@ -24,6 +24,16 @@ struct uebpf_verifier_map {
 	const struct uebpf_verifier_map *inner; /* map-in-map template, else NULL */
 };
 
+/* Where an instruction came from (an object's .BTF.ext line info): the log
+ * prints "; SOURCE @ FILE:LINE" before the instructions of each line, as the
+ * kernel does. */
+struct uebpf_line_info {
+	uint32_t insn;       /* first instruction of the line (in the program as given) */
+	uint32_t line, col;
+	const char *file;    /* as compiled (a path) */
+	const char *src;     /* the source line */
+};
+
 struct uebpf_verify_opts {
 	size_t sz;                     /* sizeof(struct uebpf_verify_opts) */
 	enum bpf_prog_type prog_type;
@@ -34,6 +44,8 @@ struct uebpf_verify_opts {
 	bool gpl;                      /* license is GPL-compatible */
 	const struct uebpf_verifier_map *maps;
 	size_t n_maps;
+	const struct uebpf_line_info *lines; /* sorted by insn, or NULL */
+	size_t n_lines;
 };
 
 struct uebpf_verify_result {

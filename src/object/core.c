@@ -158,103 +158,85 @@ static struct btf *vmlinux(void)
 	return v;
 }
 
+struct core_ctx {
+	struct uebpf_object *obj;
+	const char *sec;
+	struct bpf_insn *insns;
+	size_t n;
+	char *log;
+	size_t log_sz;
+};
+
+/* one CO-RE relocation record */
+static int core_one(const uint8_t *p, void *arg)
+{
+	struct core_ctx *c = arg;
+	struct uebpf_object *obj = c->obj;
+	const char *sec = c->sec;
+	size_t n = c->n;
+	char *log = c->log;
+	size_t log_sz = c->log_sz;
+	uint32_t r[4]; /* insn_off, type_id, access_str_off, kind */
+	memcpy(r, p, sizeof(r));
+	size_t at = r[0] / 8;
+	const char *spec = btf__name_by_offset(obj->btf, r[2]);
+	const struct btf_type *lt = skip(obj->btf, r[1], NULL);
+	if (r[0] % 8 || at >= n || !spec || !lt) {
+		uebpf_log(log, log_sz, "section %s offset %u: bad CO-RE relocation", sec, r[0]);
+		return -EINVAL;
+	}
+	/* the target: the kernel's type of the same name and kind, else our own */
+	const char *tname = btf__name_by_offset(obj->btf, lt->name_off);
+	const struct btf *target = obj->btf;
+	uint32_t tid = r[1];
+	struct btf *v = tname && *tname ? vmlinux() : NULL;
+	int vid = v ? btf__find_by_name_kind(v, tname, btf_kind(lt)) : -1;
+	if (vid > 0)
+		target = v, tid = (uint32_t)vid;
+	uint64_t value;
+	struct field f = { 0 };
+	switch (r[3]) {
+	case FIELD_BYTE_OFFSET:
+	case FIELD_BYTE_SIZE:
+	case FIELD_EXISTS:
+	case FIELD_SIGNED:
+		if (resolve_field(obj->btf, r[1], spec, target, tid, &f)) {
+			uebpf_log(log, log_sz, "section %s insn %zu: CO-RE access \"%s\" does not resolve", sec, at,
+				  spec);
+			return -EINVAL;
+		}
+		if (!f.exists && r[3] != FIELD_EXISTS) {
+			uebpf_log(log, log_sz, "section %s insn %zu: CO-RE field \"%s\" of %s is not in the target",
+				  sec, at, spec, tname ? tname : "?");
+			return -ENOENT;
+		}
+		value = r[3] == FIELD_BYTE_OFFSET ? f.bits / 8
+			: r[3] == FIELD_BYTE_SIZE ? f.size
+			: r[3] == FIELD_EXISTS	  ? f.exists
+						  : f.is_signed;
+		break;
+	case TYPE_EXISTS:
+		value = target != obj->btf || !v;
+		break;
+	case TYPE_SIZE: {
+		long long sz = btf__resolve_size(target, tid);
+		value = sz > 0 ? (uint64_t)sz : 0;
+		break;
+	}
+	case TYPE_ID_LOCAL:
+		value = r[1];
+		break;
+	default:
+		uebpf_log(log, log_sz, "section %s insn %zu: CO-RE relocation kind %u is not supported", sec, at,
+			  r[3]);
+		return -ENOTSUP;
+	}
+	return patch(c->insns, n, at, value, sec, log, log_sz);
+}
+
 int uebpf_object_core_relocate(struct uebpf_object *obj, const void *ext, size_t ext_sz, const char *sec,
 			       struct bpf_insn *insns, size_t n, char *log, size_t log_sz)
 {
-	const uint8_t *b = ext;
-	uint32_t hdr_len, core_off, core_len;
-	if (ext_sz < 32)
-		return 0;
-	memcpy(&hdr_len, b + 4, 4);
-	memcpy(&core_off, b + 24, 4);
-	memcpy(&core_len, b + 28, 4);
-	if (hdr_len < 32 || core_len <= 4)
-		return 0;
-	if ((uint64_t)hdr_len + core_off + core_len > ext_sz || !obj->btf) {
-		uebpf_log(log, log_sz, "section .BTF.ext offset %u: CO-RE relocations run past the section", hdr_len + core_off);
-		return -EINVAL;
-	}
-	const uint8_t *p = b + hdr_len + core_off, *end = p + core_len;
-	uint32_t rec_size;
-	memcpy(&rec_size, p, 4);
-	p += 4;
-	if (rec_size < 16) {
-		uebpf_log(log, log_sz, "section .BTF.ext: CO-RE record size %u is too small", rec_size);
-		return -EINVAL;
-	}
-	while (p + 8 <= end) {
-		uint32_t name_off, count;
-		memcpy(&name_off, p, 4);
-		memcpy(&count, p + 4, 4);
-		p += 8;
-		if ((uint64_t)count * rec_size > (uint64_t)(end - p)) {
-			uebpf_log(log, log_sz, "section .BTF.ext offset %td: CO-RE records run past the section",
-				  p - b);
-			return -EINVAL;
-		}
-		const char *name = btf__name_by_offset(obj->btf, name_off);
-		bool mine = name && !strcmp(name, sec);
-		for (uint32_t i = 0; mine && i < count; i++) {
-			uint32_t r[4]; /* insn_off, type_id, access_str_off, kind */
-			memcpy(r, p + (size_t)i * rec_size, sizeof(r));
-			size_t at = r[0] / 8;
-			const char *spec = btf__name_by_offset(obj->btf, r[2]);
-			const struct btf_type *lt = skip(obj->btf, r[1], NULL);
-			if (r[0] % 8 || at >= n || !spec || !lt) {
-				uebpf_log(log, log_sz, "section %s offset %u: bad CO-RE relocation", sec, r[0]);
-				return -EINVAL;
-			}
-			/* the target: the kernel's type of the same name and kind, else our own */
-			const char *tname = btf__name_by_offset(obj->btf, lt->name_off);
-			const struct btf *target = obj->btf;
-			uint32_t tid = r[1];
-			struct btf *v = tname && *tname ? vmlinux() : NULL;
-			int vid = v ? btf__find_by_name_kind(v, tname, btf_kind(lt)) : -1;
-			if (vid > 0)
-				target = v, tid = (uint32_t)vid;
-			uint64_t value;
-			struct field f = { 0 };
-			switch (r[3]) {
-			case FIELD_BYTE_OFFSET:
-			case FIELD_BYTE_SIZE:
-			case FIELD_EXISTS:
-			case FIELD_SIGNED:
-				if (resolve_field(obj->btf, r[1], spec, target, tid, &f)) {
-					uebpf_log(log, log_sz, "section %s insn %zu: CO-RE access \"%s\" does not resolve", sec, at,
-						  spec);
-					return -EINVAL;
-				}
-				if (!f.exists && r[3] != FIELD_EXISTS) {
-					uebpf_log(log, log_sz, "section %s insn %zu: CO-RE field \"%s\" of %s is not in the target",
-						  sec, at, spec, tname ? tname : "?");
-					return -ENOENT;
-				}
-				value = r[3] == FIELD_BYTE_OFFSET ? f.bits / 8
-					: r[3] == FIELD_BYTE_SIZE ? f.size
-					: r[3] == FIELD_EXISTS	  ? f.exists
-								  : f.is_signed;
-				break;
-			case TYPE_EXISTS:
-				value = target != obj->btf || !v;
-				break;
-			case TYPE_SIZE: {
-				long long sz = btf__resolve_size(target, tid);
-				value = sz > 0 ? (uint64_t)sz : 0;
-				break;
-			}
-			case TYPE_ID_LOCAL:
-				value = r[1];
-				break;
-			default:
-				uebpf_log(log, log_sz, "section %s insn %zu: CO-RE relocation kind %u is not supported", sec, at,
-					  r[3]);
-				return -ENOTSUP;
-			}
-			int err = patch(insns, n, at, value, sec, log, log_sz);
-			if (err)
-				return err;
-		}
-		p += (size_t)count * rec_size;
-	}
-	return 0;
+	struct core_ctx c = { obj, sec, insns, n, log, log_sz };
+	return uebpf_object_btf_ext_each(obj, ext, ext_sz, BTF_EXT_CORE, sec, core_one, &c, log, log_sz);
 }

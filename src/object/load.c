@@ -97,7 +97,8 @@ static int load_prog(struct uebpf_object *obj, struct uebpf_object_prog *p, cons
 		struct uebpf_verify_opts vo = { .sz = sizeof(vo), .prog_type = p->type,
 						.expected_attach_type = p->sec.expected_attach_type,
 						.log_level = o->log_level, .unpriv = o->unpriv, .gpl = is_gpl(obj->license),
-						.maps = vmaps, .n_maps = obj->n_maps };
+						.maps = vmaps, .n_maps = obj->n_maps, .lines = p->lines,
+						.n_lines = p->n_lines };
 		int n_used = snprintf(log + used, log_sz - used, "program %s: ", p->name);
 		size_t start = used + (n_used > 0 ? (size_t)n_used : 0);
 		err = start < log_sz ? uebpf_verify(p->insns, p->n, &vo, &res, log + start, log_sz - start)

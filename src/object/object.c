@@ -361,7 +361,86 @@ struct linker {
 	struct bpf_insn *out;
 	size_t n, cap;
 	size_t *placed; /* per function: 1 + position in out, or 0 */
+	/* where each piece of out came from, for line info */
+	struct seg {
+		size_t out, n, sec_off;
+		const char *sec;
+	} *segs;
+	size_t n_segs, cap_segs;
 };
+
+static int add_seg(struct linker *l, size_t out, size_t n, const char *sec, size_t sec_off)
+{
+	if (l->n_segs == l->cap_segs) {
+		size_t cap = l->cap_segs ? l->cap_segs * 2 : 8;
+		struct seg *s = realloc(l->segs, cap * sizeof(*s));
+		if (!s)
+			return -ENOMEM;
+		l->segs = s;
+		l->cap_segs = cap;
+	}
+	l->segs[l->n_segs++] = (struct seg){ out, n, sec_off, sec };
+	return 0;
+}
+
+/* .BTF.ext line info of the linked program: each record of a piece's
+ * section that falls inside the piece, at its place in out */
+struct lines_ctx {
+	const struct uebpf_object *obj;
+	const struct seg *seg;
+	struct uebpf_line_info *v;
+	size_t n, cap;
+};
+
+static int line_one(const uint8_t *rec, void *arg)
+{
+	struct lines_ctx *c = arg;
+	uint32_t r[4]; /* insn_off (bytes), file_name_off, line_off, line << 10 | column */
+	memcpy(r, rec, sizeof(r));
+	size_t at = r[0] / INSN_SZ;
+	if (r[0] % INSN_SZ || at < c->seg->sec_off || at >= c->seg->sec_off + c->seg->n)
+		return 0;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+		struct uebpf_line_info *v = realloc(c->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		c->v = v;
+		c->cap = cap;
+	}
+	c->v[c->n++] = (struct uebpf_line_info){
+		.insn = (uint32_t)(c->seg->out + at - c->seg->sec_off),
+		.line = r[3] >> 10,
+		.col = r[3] & 0x3ff,
+		.file = btf__name_by_offset(c->obj->btf, r[1]),
+		.src = btf__name_by_offset(c->obj->btf, r[2]),
+	};
+	return 0;
+}
+
+static int cmp_line(const void *a, const void *b)
+{
+	const struct uebpf_line_info *x = a, *y = b;
+	return x->insn < y->insn ? -1 : x->insn > y->insn;
+}
+
+static int link_lines(struct parse *p, struct linker *l, struct uebpf_object_prog *pr)
+{
+	struct lines_ctx c = { .obj = p->obj };
+	for (size_t i = 0; i < l->n_segs; i++) {
+		c.seg = &l->segs[i];
+		int err = uebpf_object_btf_ext_each(p->obj, p->btf_ext, p->btf_ext_sz, BTF_EXT_LINE, c.seg->sec, line_one, &c,
+						    p->log, p->log_sz);
+		if (err) {
+			free(c.v);
+			return err;
+		}
+	}
+	qsort(c.v, c.n, sizeof(*c.v), cmp_line);
+	pr->lines = c.v;
+	pr->n_lines = c.n;
+	return 0;
+}
 
 static int append(struct linker *l, const struct bpf_insn *code, size_t n)
 {
@@ -423,6 +502,8 @@ static int place(struct linker *l, size_t text_target, size_t *pos)
 	l->placed[fi] = base + 1;
 	*pos = base;
 	int err = append(l, l->text + f->off, f->n);
+	if (!err)
+		err = add_seg(l, base, f->n, ".text", f->off);
 	if (err)
 		return err;
 	/* calls inside .text without relocations are already relative; those
@@ -467,7 +548,8 @@ static int place(struct linker *l, size_t text_target, size_t *pos)
 }
 
 static int add_prog(struct parse *p, const char *name, const char *section, const struct uebpf_section_info *si,
-		    const struct bpf_insn *code, size_t n, const struct reloc *rel, size_t n_rel, struct linker *l)
+		    const struct bpf_insn *code, size_t sec_off, size_t n, const struct reloc *rel, size_t n_rel,
+		    struct linker *l)
 {
 	struct uebpf_object *obj = p->obj;
 	for (size_t i = 0; i < obj->n_progs; i++)
@@ -483,10 +565,15 @@ static int add_prog(struct parse *p, const char *name, const char *section, cons
 	memset(pr, 0, sizeof(*pr));
 	l->out = NULL;
 	l->n = l->cap = 0;
+	l->n_segs = 0;
 	memset(l->placed, 0, (l->n_funcs + 1) * sizeof(*l->placed));
 	int err = append(l, code, n);
 	if (!err)
+		err = add_seg(l, 0, n, section, sec_off);
+	if (!err)
 		err = apply(l, 0, rel, n_rel, n);
+	if (!err)
+		err = link_lines(p, l, pr);
 	if (err) {
 		free(l->out);
 		return err;
@@ -610,18 +697,19 @@ static int programs(struct parse *p)
 					mine[k] = rel[j];
 					mine[k++].insn -= off;
 				}
-			err = add_prog(p, name, sname, &si, code + off, len, mine, k, &l);
+			err = add_prog(p, name, sname, &si, code + off, off, len, mine, k, &l);
 			free(mine);
 			found++;
 		}
 		if (!found && !err)
-			err = add_prog(p, sname, sname, &si, code, n, rel, n_rel, &l);
+			err = add_prog(p, sname, sname, &si, code, 0, n, rel, n_rel, &l);
 		free(rel);
 		free(code);
 	}
 out:
 	free(text_copy);
 	free(l.placed);
+	free(l.segs);
 	free(trel);
 	free(funcs);
 	return err;
@@ -633,6 +721,7 @@ static void free_obj(struct uebpf_object *obj)
 		free(obj->progs[i].name);
 		free(obj->progs[i].section);
 		free(obj->progs[i].insns);
+		free(obj->progs[i].lines);
 		uebpf_prog_free(obj->progs[i].prog);
 	}
 	free(obj->progs);
@@ -938,6 +1027,12 @@ const struct bpf_insn *uebpf_object_prog_insns(const struct uebpf_object_prog *p
 {
 	*n = p->n;
 	return p->insns;
+}
+
+const struct uebpf_line_info *uebpf_object_prog_lines(const struct uebpf_object_prog *p, size_t *n)
+{
+	*n = p->n_lines;
+	return p->lines;
 }
 
 struct uebpf_prog *uebpf_object_prog_prog(const struct uebpf_object_prog *p)

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include <uebpf/object.h>
+#include <uebpf/verifier.h>
 
 #include "progtypes/progtype.h"
 
@@ -40,6 +41,8 @@ struct uebpf_object_prog {
 	enum bpf_prog_type type;
 	struct bpf_insn *insns; /* linked and relocated (maps as _IDX) */
 	size_t n;
+	struct uebpf_line_info *lines; /* .BTF.ext line info of insns as linked, by insn */
+	size_t n_lines;
 	struct uebpf_prog *prog; /* after load */
 };
 
@@ -60,6 +63,13 @@ struct uebpf_object {
 
 /* btf_maps.c: the maps of a .maps section, from BTF. */
 int uebpf_object_btf_maps(struct uebpf_object *obj, int shndx, const GElf_Shdr *sh, char *log, size_t log_sz);
+
+/* btf_ext.c: call fn on each record of one kind of .BTF.ext info that
+ * belongs to section sec (records checked to lie inside the section). */
+enum btf_ext_kind { BTF_EXT_FUNC, BTF_EXT_LINE, BTF_EXT_CORE };
+typedef int (*btf_ext_fn)(const uint8_t *rec, void *ctx);
+int uebpf_object_btf_ext_each(const struct uebpf_object *obj, const void *ext, size_t ext_sz, enum btf_ext_kind kind,
+			      const char *sec, btf_ext_fn fn, void *ctx, char *log, size_t log_sz);
 
 /* core.c: apply the CO-RE relocations of .BTF.ext (ext) that belong to
  * section sec to its instructions. */

@@ -171,6 +171,7 @@ int cmd_verify(int argc, char **argv)
 			o.prog_type = uebpf_object_prog_type(p);
 		size_t n;
 		const struct bpf_insn *insns = uebpf_object_prog_insns(p, &n);
+		o.lines = uebpf_object_prog_lines(p, &o.n_lines);
 		int r = verify_one(uebpf_object_prog_name(p), insns, n, &o);
 		if (r > rc)
 			rc = r;

@@ -62,6 +62,7 @@ struct env {
 	uint64_t prev_jmps, prev_processed; /* when the last state was saved */
 	uint32_t total_states, peak_states, cur_states, max_per_insn;
 	int err_insn;
+	const struct uebpf_line_info *prev_line; /* the source line printed last */
 };
 
 /* ---- log ---------------------------------------------------------------- */
@@ -307,6 +308,29 @@ static void branch_done(struct env *e, struct saved *s)
 
 /* ---- errors ---------------------------------------------------------------- */
 
+/* "; SOURCE @ FILE:LINE" before the first instruction of another source
+ * line than the one printed last (the kernel's verbose_linfo) */
+static void log_line(struct env *e, int insn)
+{
+	size_t lo = 0, hi = e->o->n_lines;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (e->o->lines[mid].insn <= (uint32_t)insn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo || &e->o->lines[lo - 1] == e->prev_line)
+		return;
+	const struct uebpf_line_info *l = e->prev_line = &e->o->lines[lo - 1];
+	const char *src = l->src ? l->src : "", *file = l->file ? l->file : "";
+	while (*src == ' ' || *src == '\t')
+		src++;
+	if (strrchr(file, '/'))
+		file = strrchr(file, '/') + 1;
+	vlog(e, "; %s @ %s:%u\n", src, file, l->line);
+}
+
 static int reject(struct env *e, int insn, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int reject(struct env *e, int insn, const char *fmt, ...)
 {
@@ -318,6 +342,7 @@ static int reject(struct env *e, int insn, const char *fmt, ...)
 	if (insn >= 0) {
 		char text[128] = "";
 		uebpf_disasm_insn(e->insns, e->n, (size_t)insn, UEBPF_ASM_STYLE_LLVM, text, sizeof(text));
+		log_line(e, insn);
 		vlog(e, "%d: (%02x) %s\n", insn, e->insns[insn].code, text);
 	}
 	vlog(e, "%s\n", msg);
@@ -1819,6 +1844,7 @@ static void log_insn(struct env *e, struct vstate *s, int insn)
 {
 	char text[128] = "";
 	uebpf_disasm_insn(e->insns, e->n, (size_t)insn, UEBPF_ASM_STYLE_LLVM, text, sizeof(text));
+	log_line(e, insn);
 	vlog(e, "%d: (%02x) %s", insn, e->insns[insn].code, text);
 	if (e->o->log_level >= 2) {
 		struct frame *f = s->fr[s->depth];
