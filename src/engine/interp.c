@@ -26,6 +26,8 @@
 #include <string.h>
 
 #include "engine/prog.h"
+#include "helpers/proto.h"
+#include "maps/map.h"
 
 struct uebpf_interp_insn {
 	const void *op; /* handler label */
@@ -99,6 +101,113 @@ static __attribute__((noinline)) enum fault check_access(const struct uebpf_prog
 		read_only = true;
 	}
 	return read_only ? FAULT_RDONLY : FAULT_OOB;
+}
+
+/* Checked mode, before a helper call: the arguments must be what the
+ * helper's prototype says, as the verifier would have proven (maps this
+ * program loaded, memory inside the regions the program may touch, its own
+ * callbacks and context), or the helper would be handed wild pointers. A
+ * helper the table replaced, or one without a prototype, is trusted as the
+ * embedder's. Returns NULL, or what is wrong, for the log. */
+static __attribute__((noinline)) const char *check_helper_args(const struct uebpf_prog *prog, uint32_t id,
+								const uint64_t *r, uintptr_t stack_lo, uintptr_t stack_hi,
+								uintptr_t mem, size_t mem_len, int *bad)
+{
+	static char why[160];
+	static const enum uebpf_arg_type ld_abs_args[5] = { UEBPF_ARG_PTR_TO_CTX, UEBPF_ARG_SCALAR };
+	const enum uebpf_arg_type *args;
+	if (uebpf_helper_internal(id) && prog->helpers[id] == uebpf_helper_internal(id)) {
+		/* what the verifier's rewrites call: a hash lookup (the
+		 * lookup's arguments), LD_ABS loads (the context, an offset) */
+		args = id == UEBPF_FUNC_hash_lookup ? uebpf_helper_proto(BPF_FUNC_map_lookup_elem)->arg : ld_abs_args;
+	} else {
+		const struct uebpf_helper_proto *p = uebpf_helper_proto(id);
+		if (!p || !p->fn || p->fn != prog->helpers[id])
+			return NULL;
+		args = p->arg;
+	}
+	const struct uebpf_map *map = NULL;
+	for (int a = 0; a < 5 && args[a] != UEBPF_ARG_NONE; a++) {
+		uint64_t v = r[a + 1], size = a < 4 ? r[a + 2] : 0;
+		enum access acc = ACC_LOAD;
+		uint64_t len = 0;
+		*bad = a + 1;
+		switch (args[a]) {
+		case UEBPF_ARG_CONST_MAP_PTR: {
+			bool known = false;
+			for (size_t k = 0; k < prog->n_map_ptrs && !known; k++)
+				known = prog->map_ptrs[k] == v;
+			if (!known)
+				return "not a map this program loaded";
+			map = (const struct uebpf_map *)(uintptr_t)v;
+			continue;
+		}
+		case UEBPF_ARG_PTR_TO_MAP_KEY:
+			len = map ? map->info.key_size : 0;
+			break;
+		case UEBPF_ARG_PTR_TO_MAP_VALUE:
+			len = map ? map->info.value_size : 0;
+			break;
+		case UEBPF_ARG_PTR_TO_UNINIT_MAP_VALUE:
+			len = map ? map->info.value_size : 0, acc = ACC_STORE;
+			break;
+		case UEBPF_ARG_PTR_TO_MEM_OR_NULL:
+			if (!v)
+				continue;
+			/* fall through */
+		case UEBPF_ARG_PTR_TO_MEM:
+			len = size;
+			break;
+		case UEBPF_ARG_PTR_TO_UNINIT_MEM:
+			len = size, acc = ACC_STORE;
+			break;
+		case UEBPF_ARG_PTR_TO_LONG:
+			len = 8, acc = ACC_STORE;
+			break;
+		case UEBPF_ARG_PTR_TO_SPIN_LOCK:
+			len = 4, acc = ACC_STORE;
+			break;
+		case UEBPF_ARG_PTR_TO_RINGBUF_MEM:
+			/* the record header before the data */
+			v -= 8, len = 8, acc = ACC_STORE;
+			break;
+		case UEBPF_ARG_PTR_TO_CTX_OR_NULL:
+			if (!v)
+				continue;
+			/* fall through */
+		case UEBPF_ARG_PTR_TO_CTX:
+			if (v != mem)
+				return "not the context";
+			continue;
+		case UEBPF_ARG_PTR_TO_FUNC: {
+			bool known = false;
+			for (size_t k = 0; k < prog->n_callbacks && !known; k++)
+				known = (uintptr_t)&prog->callbacks[k] == v;
+			if (!known)
+				return "not a function of this program";
+			continue;
+		}
+		case UEBPF_ARG_PTR_TO_CONST_STR:
+			/* readable up to its NUL */
+			for (uint64_t k = 0;; k++) {
+				if (k >= 4096 || check_access(prog, stack_lo, stack_hi, mem, mem_len, v + k, 1, ACC_LOAD))
+					return "not a string in memory the program may read";
+				if (!*(const char *)(uintptr_t)(v + k))
+					break;
+			}
+			continue;
+		default:
+			continue; /* scalars, sizes, callback contexts (passed on, not read) */
+		}
+		if (!len)
+			continue;
+		if (len > UINT32_MAX || check_access(prog, stack_lo, stack_hi, mem, mem_len, v, (uint32_t)len, acc)) {
+			snprintf(why, sizeof(why), "%" PRIu64 " bytes at 0x%" PRIx64 " are outside memory the program may %s",
+				 len, v, acc == ACC_LOAD ? "read" : "write");
+			return why;
+		}
+	}
+	return NULL;
 }
 
 /* Division never traps: x/0 = 0, x%0 = x, and the signed forms (off = 1)
@@ -636,6 +745,16 @@ call_chk:
 			}
 			r[0] = t.value;
 		} else {
+			int bad = 0;
+			const char *why = check_helper_args(prog, (uint32_t)insn->imm, r, me.lo, me.hi, (uintptr_t)mem,
+							    mem_len, &bad);
+			if (why) {
+				outer_stacks = me.up;
+				const char *name = uebpf_helper_name((uint32_t)insn->imm);
+				uebpf_log(log, log_sz, "insn %td: helper %s#%d: R%d: %s", insn - code, name ? name : "uebpf",
+					  insn->imm, bad, why);
+				return -EFAULT;
+			}
 			r[0] = prog->helpers[insn->imm](r[1], r[2], r[3], r[4], r[5]);
 			outer_stacks = me.up;
 		}

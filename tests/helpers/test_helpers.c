@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -16,11 +17,14 @@
 
 #include <uebpf/ctx.h>
 #include <uebpf/engine.h>
+#include <uebpf/isa.h>
+#include <uebpf/map.h>
 
 #include "helpers/impl.h"
 #include "helpers/memory.h"
 #include "helpers/proto.h"
 #include "helpers/runctx.h"
+#include "maps/map.h"
 #include "progtypes/progtype.h"
 
 #define U(p) ((uint64_t)(uintptr_t)(p))
@@ -321,6 +325,77 @@ static void test_ctx_access(void **state)
 
 /* LD_ABS rewritten for a packet context, then run: the value, and 0 from
  * the whole program when the load is out of the packet */
+/* Checked mode (an unverified program) looks at helper arguments before the
+ * call: a wild key pointer, a number posing as a map, a write target
+ * outside the program's memory are faults with the register named, never
+ * a crash; the same calls with good arguments run. */
+static struct uebpf_map *args_map;
+
+static int args_resolve(void *ctx, uint8_t src, int32_t imm, int32_t next, uint64_t *v)
+{
+	*v = (uintptr_t)args_map;
+	return 0;
+}
+
+static int run_checked_asm(const char *text, uint64_t *r0, char *log, size_t log_sz)
+{
+	struct bpf_insn *insns;
+	size_t n;
+	assert_int_equal(uebpf_asm(text, &insns, &n, log, log_sz), 0);
+	struct uebpf_prog_opts o = { .sz = sizeof(o), .helpers = uebpf_helpers_default(), .resolve = args_resolve,
+				     .insn_budget = 1000 };
+	struct uebpf_prog *p;
+	assert_int_equal(uebpf_prog_load(insns, n, &o, &p, log, log_sz), 0);
+	free(insns);
+	/* the values the program reads through the pointers lookups return */
+	assert_int_equal(uebpf_prog_add_region(p, args_map->shm, args_map->shm_size, true), 0);
+	uint8_t mem[16] = { 0 };
+	log[0] = 0;
+	int err = uebpf_prog_run(p, mem, sizeof(mem), r0, log, log_sz);
+	uebpf_prog_free(p);
+	return err;
+}
+
+static void test_checked_helper_args(void **state)
+{
+	char log[256];
+	uint64_t r0;
+	assert_int_equal(uebpf_map_create(BPF_MAP_TYPE_HASH, 4, 8, 4, NULL, &args_map, log, sizeof(log)), 0);
+	uint32_t k = 1;
+	uint64_t v = 77;
+	assert_int_equal(uebpf_map_update(args_map, &k, &v, BPF_ANY), 0);
+	/* good: the key on the stack */
+	assert_int_equal(run_checked_asm("stw [%r10-4], 1\nlddw %r1, map:0\nmov %r2, %r10\nadd %r2, -4\ncall 1\n"
+					 "jeq %r0, 0, out\nldxdw %r0, [%r0]\nout:\nexit\n",
+					 &r0, log, sizeof(log)),
+			 0);
+	assert_int_equal(r0, 77);
+	/* the key pointer wild */
+	assert_int_equal(run_checked_asm("lddw %r1, map:0\nmov %r2, 0x1234\ncall 1\nexit\n", &r0, log, sizeof(log)),
+			 -EFAULT);
+	assert_non_null(strstr(log, "bpf_map_lookup_elem#1: R2"));
+	/* a number as the map */
+	assert_int_equal(run_checked_asm("stw [%r10-4], 1\nmov %r1, 0x5000\nmov %r2, %r10\nadd %r2, -4\ncall 1\nexit\n",
+					 &r0, log, sizeof(log)),
+			 -EFAULT);
+	assert_non_null(strstr(log, "R1: not a map this program loaded"));
+	/* the value to store read past the stack's top */
+	assert_int_equal(run_checked_asm("stw [%r10-4], 1\nlddw %r1, map:0\nmov %r2, %r10\nadd %r2, -4\nmov %r3, %r10\n"
+					 "add %r3, -4\nmov %r4, 0\ncall 2\nexit\n",
+					 &r0, log, sizeof(log)),
+			 -EFAULT);
+	assert_non_null(strstr(log, "R3: 8 bytes"));
+	/* probe_read_kernel into memory the program may not write; then into its stack */
+	assert_int_equal(run_checked_asm("mov %r1, 0x1000\nmov %r2, 8\nmov %r3, 0\ncall 113\nexit\n", &r0, log,
+					 sizeof(log)),
+			 -EFAULT);
+	assert_non_null(strstr(log, "R1: 8 bytes at 0x1000 are outside memory the program may write"));
+	assert_int_equal(run_checked_asm("mov %r1, %r10\nadd %r1, -8\nmov %r2, 8\nmov %r3, 0\ncall 113\nexit\n",
+					 &r0, log, sizeof(log)),
+			 0);
+	uebpf_map_close(args_map);
+}
+
 static void test_ld_abs_rewrite(void **state)
 {
 	const struct uebpf_progtype *sock = uebpf_progtype_get(BPF_PROG_TYPE_SOCKET_FILTER);
@@ -359,6 +434,7 @@ int main(void)
 		cmocka_unit_test(test_sections),
 		cmocka_unit_test(test_ctx_access),
 		cmocka_unit_test(test_ld_abs_rewrite),
+		cmocka_unit_test(test_checked_helper_args),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
