@@ -60,4 +60,28 @@ int dispatch(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+/* The same dispatch with the tail call inside a function: a taken tail call
+ * leaves the function and the program at once; route() returns only when
+ * the slot is empty. */
+static __attribute__((noinline)) int route(struct xdp_md *ctx, __u32 slot)
+{
+	bpf_tail_call(ctx, &handlers, slot);
+	return slot;
+}
+
+SEC("xdp")
+int dispatch_sub(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	if ((void *)(eth + 1) > end)
+		return XDP_ABORTED;
+	if (eth->h_proto == bpf_htons(ETH_P_IP))
+		route(ctx, V4);
+	else if (eth->h_proto == bpf_htons(ETH_P_IPV6))
+		route(ctx, V6);
+	mark(2);
+	return XDP_PASS;
+}
+
 char LICENSE[] SEC("license") = "GPL";

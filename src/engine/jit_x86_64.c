@@ -2012,9 +2012,16 @@ static void emit_exit(struct jit *j, size_t i)
  * unwinding. */
 static int tail_call(struct jit *j, size_t i)
 {
-	if (j->func_of[i] != 0)
-		return fail(j, i, -EOPNOTSUPP, "tail call inside a subprogram");
 	mov_rr(j, true, RDX, j->reg[BPF_REG_3]);
+	if (j->func_of[i] != 0) {
+		/* from a subprogram: a taken call leaves all frames at once
+		 * (the run's longjmp); one not taken returns -ENOENT in r0 */
+		j->prog->jit_sub_tail_calls = true;
+		movabs(j, RAX, (uint64_t)(uintptr_t)uebpf_engine_tail_call_sub);
+		op_rr(j, 0, false, 0xFF, 2, RAX, false); /* call rax */
+		mov_rr(j, true, j->reg[BPF_REG_0], RAX);
+		return 1;
+	}
 	movabs(j, RAX, (uint64_t)(uintptr_t)uebpf_engine_tail_call);
 	op_rr(j, 0, false, 0xFF, 2, RAX, false); /* call rax */
 	alu_rr(j, 0x85, true, RAX, RAX);

@@ -1,5 +1,6 @@
 /* Loading and running a program: the part every engine shares. */
 #include <errno.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,10 +169,25 @@ int uebpf_prog_add_region(struct uebpf_prog *prog, void *addr, size_t len, bool 
 	return 0;
 }
 
+/* the way out of the JIT-compiled run in progress on this thread, for tail
+ * calls from subprograms, and the value it returns */
+static _Thread_local jmp_buf *tail_exit;
+static _Thread_local uint64_t tail_exit_value;
+
 static int run(struct uebpf_prog *prog, void *mem, size_t mem_len, uint64_t *ret, char *log, size_t log_sz)
 {
 	if (prog->engine == UEBPF_ENGINE_JIT) {
-		*ret = prog->jit_fn(mem, mem_len);
+		if (!prog->jit_sub_tail_calls) {
+			*ret = prog->jit_fn(mem, mem_len);
+			return 0;
+		}
+		jmp_buf here, *up = tail_exit;
+		tail_exit = &here;
+		if (!setjmp(here))
+			*ret = prog->jit_fn(mem, mem_len);
+		else
+			*ret = tail_exit_value;
+		tail_exit = up;
 		return 0;
 	}
 	return uebpf_interp_run(prog, mem, mem_len, ret, log, log_sz);
@@ -217,6 +233,15 @@ struct uebpf_tail_result uebpf_engine_tail_call(uint64_t ctx, uint64_t map, uint
 	if (err && !nested_err)
 		nested_err = err;
 	return (struct uebpf_tail_result){ 1, r0 };
+}
+
+uint64_t uebpf_engine_tail_call_sub(uint64_t ctx, uint64_t map, uint64_t index)
+{
+	struct uebpf_tail_result t = uebpf_engine_tail_call(ctx, map, index);
+	if (!t.taken || !tail_exit)
+		return t.value;
+	tail_exit_value = t.value;
+	longjmp(*tail_exit, 1);
 }
 
 const struct bpf_insn *uebpf_prog_insns(const struct uebpf_prog *prog, size_t *n)

@@ -53,6 +53,7 @@ struct uebpf_prog {
 	size_t jit_map_sz;     /* bytes mapped */
 	uint32_t *jit_offsets; /* n + 1 entries */
 	uebpf_jit_fn jit_fn;
+	bool jit_sub_tail_calls; /* a subprogram tail-calls: runs need a way out of every frame */
 };
 
 /* Interpreter: prepare decodes prog->insns into interp_code at load (freed
@@ -72,6 +73,10 @@ struct uebpf_tail_result {
 	uint64_t taken, value;
 };
 struct uebpf_tail_result uebpf_engine_tail_call(uint64_t ctx, uint64_t map, uint64_t index);
+/* The same from JIT code in a subprogram: not taken, returns -ENOENT; taken,
+ * leaves every frame of the JIT-compiled run at once (longjmp to the run's
+ * start, which returns the target's r0). */
+uint64_t uebpf_engine_tail_call_sub(uint64_t ctx, uint64_t map, uint64_t index);
 
 /* x86-64 JIT: fills the jit_* fields or returns a negative errno with
  * "insn N: ..." in log; jit_free releases them. */

@@ -1559,9 +1559,11 @@ static int enter_callback(struct env *e, struct vstate *s, int insn, uint32_t fu
 static int check_exit(struct env *e, struct vstate *s, int insn, int *next)
 {
 	struct reg *r0 = R(s, 0);
-	if (r0->type == NOT_INIT)
-		return reject(e, insn, "R0 !read_ok");
 	struct frame *f = s->fr[s->depth];
+	/* a subprogram may leave r0 unset (a tail call's path, a void
+	 * function): the caller's r0 is then unset too, as in the kernel */
+	if (r0->type == NOT_INIT && (s->depth == 0 || f->callback_ret >= 0))
+		return reject(e, insn, "R0 !read_ok");
 	if (s->depth == 0) {
 		if (s->n_refs)
 			return reject(e, insn, "Unreleased reference id=%u alloc_insn=%u\nBPF_EXIT instruction in main prog would "

@@ -83,6 +83,13 @@ if command -v tcpdump > /dev/null; then
 	check "tailcall: $v4 IPv4 and $v6 IPv6 frames reach their handlers" json "$T/t.json" \
 		"[int(e['value'][0],16) + 256*int(e['value'][1],16) for e in [m for m in d['maps'] if m['name']=='seen'][0]['entries'][:2]] == [$v4, $v6] and
 		 sum(1 for r in d['runs'] if r.get('retval') == 1) == $v6"
+	# the tail call from inside a function leaves the program at once, on both engines
+	for eng in interp jit; do
+		"$UEBPF" run "$EX/tailcall.bpf.o" --prog dispatch_sub --engine $eng --pcap $p -m -q --json > "$T/ts.json" || fail=1
+		check "tailcall from a subprogram ($eng): $v4 IPv4 and $v6 IPv6 frames reach their handlers" json "$T/ts.json" \
+			"[int(e['value'][0],16) + 256*int(e['value'][1],16) for e in [m for m in d['maps'] if m['name']=='seen'][0]['entries'][:2]] == [$v4, $v6] and
+			 sum(1 for r in d['runs'] if r.get('retval') == 1) == $v6"
+	done
 	# the same programs as filters
 	out=$("$UEBPF" filter -r $p --prog "$EX/sockfilter_count.bpf.o" 2>&1 >/dev/null)
 	check "filter --prog socket filter: $tcp TCP packets selected" grep -qx "403 packets read, $tcp matched" <<<"$out"
