@@ -28,3 +28,15 @@ $(EXAMPLES_OUT)/%.bin: $(EXAMPLES_OUT)/%.bpf.o
 
 # The objects are kept: tests compare our disassembly with llvm-objdump's.
 examples: $(EXAMPLE_OBJS) $(EXAMPLE_BINS)
+
+# Built by Debian's gcc-bpf (gcc 12), against gcc's own bpf-helpers.h: the
+# loader takes what gcc emits too.
+BPF_GCC ?= bpf-gcc
+EXAMPLE_GCC_SRCS := $(wildcard examples/*.gcc.c)
+EXAMPLE_GCC_OBJS := $(patsubst examples/%.gcc.c,$(EXAMPLES_OUT)/%.bpf.o,$(EXAMPLE_GCC_SRCS))
+
+$(EXAMPLES_OUT)/%.bpf.o: examples/%.gcc.c
+	@mkdir -p $(dir $@)
+	$(BPF_GCC) -O2 -Wall -Werror -c $< -o $@
+
+examples: $(EXAMPLE_GCC_OBJS)

@@ -436,7 +436,8 @@ static int link_lines(struct parse *p, struct linker *l, struct uebpf_object_pro
 			return err;
 		}
 	}
-	qsort(c.v, c.n, sizeof(*c.v), cmp_line);
+	if (c.n)
+		qsort(c.v, c.n, sizeof(*c.v), cmp_line);
 	pr->lines = c.v;
 	pr->n_lines = c.n;
 	return 0;
@@ -865,7 +866,8 @@ static int parse(struct parse *p)
 		} else if (!strcmp(name, "maps")) {
 			p->legacy_maps_shndx = (int)s;
 			err = legacy_maps(p, s, &sh, d);
-		} else if (is_data_section(name) && (sh.sh_type == SHT_PROGBITS || sh.sh_type == SHT_NOBITS)) {
+		} else if (is_data_section(name) && sh.sh_size && (sh.sh_type == SHT_PROGBITS || sh.sh_type == SHT_NOBITS)) {
+			/* (an empty one, as gcc emits, is no map: libbpf skips it too) */
 			err = add_data_map(p, s, name, &sh, d);
 		}
 		if (err)

@@ -83,6 +83,12 @@ if command -v tcpdump > /dev/null; then
 	check "tailcall: $v4 IPv4 and $v6 IPv6 frames reach their handlers" json "$T/t.json" \
 		"[int(e['value'][0],16) + 256*int(e['value'][1],16) for e in [m for m in d['maps'] if m['name']=='seen'][0]['entries'][:2]] == [$v4, $v6] and
 		 sum(1 for r in d['runs'] if r.get('retval') == 1) == $v6"
+	# the gcc-bpf object: legacy maps, global data, a call, gcc's relocations
+	g4() { tcpdump -nr $p "ip and ($1)" 2>/dev/null | wc -l; }
+	want="[$(g4 tcp), $(g4 udp), $(g4 icmp), $(g4 'not tcp and not udp and not icmp')]"
+	"$UEBPF" run "$EX/gcc_count.bpf.o" --pcap $p -m -q --json > "$T/g.json" || fail=1
+	check "gcc-bpf object: IPv4 TCP/UDP/ICMP/other $want as tcpdump counts them" json "$T/g.json" \
+		"[int(e['value'][0],16) + 256*int(e['value'][1],16) for e in [m for m in d['maps'] if m['name']=='counts'][0]['entries']] == $want"
 	# the tail call from inside a function leaves the program at once, on both engines
 	for eng in interp jit; do
 		"$UEBPF" run "$EX/tailcall.bpf.o" --prog dispatch_sub --engine $eng --pcap $p -m -q --json > "$T/ts.json" || fail=1
