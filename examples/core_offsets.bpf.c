@@ -28,4 +28,35 @@ int core_offsets(void *ctx)
 	return (int)(pid | tgid << 16 | b << 32);
 }
 
+/* Bitfields and enums. A local struct of bitfields read through CO-RE
+ * (byte offset and size of the load, then the shifts), and enumerators of
+ * the kernel's enum bpf_func_id, found by name: the ___x flavour is
+ * dropped when the names are matched, as libbpf does. */
+struct uebpf_core_bits {
+	unsigned int a : 3;
+	unsigned int b : 7;
+	int c : 5;
+	unsigned long long d : 40;
+} __attribute__((preserve_access_index));
+
+enum bpf_func_id___x {
+	BPF_FUNC_map_lookup_elem___x = 100,
+	BPF_FUNC_no_such_helper___x = 101,
+};
+
+__u64 core_out[6];
+
+SEC("raw_tp/sys_enter")
+int core_bits(void *ctx)
+{
+	struct uebpf_core_bits *p = ctx;
+	core_out[0] = BPF_CORE_READ_BITFIELD_PROBED(p, b);
+	core_out[1] = BPF_CORE_READ_BITFIELD_PROBED(p, c);
+	core_out[2] = BPF_CORE_READ_BITFIELD_PROBED(p, d);
+	core_out[3] = bpf_core_enum_value(enum bpf_func_id___x, BPF_FUNC_map_lookup_elem___x);
+	core_out[4] = bpf_core_enum_value_exists(enum bpf_func_id___x, BPF_FUNC_map_lookup_elem___x);
+	core_out[5] = bpf_core_enum_value_exists(enum bpf_func_id___x, BPF_FUNC_no_such_helper___x);
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -30,9 +30,10 @@ static const struct btf_type *skip(const struct btf *btf, uint32_t id, uint32_t 
 }
 
 /* a member named name of composite t (looking into anonymous members);
- * adds its bit offset to *bits and gives its type */
+ * adds its bit offset to *bits and gives its type and, for a bitfield, its
+ * width in bits (else 0) */
 static bool find_member(const struct btf *btf, const struct btf_type *t, const char *name, uint64_t *bits,
-			uint32_t *type)
+			uint32_t *type, uint32_t *bitfield)
 {
 	const struct btf_member *m = btf_members(t);
 	for (int i = 0; i < btf_vlen(t); i++) {
@@ -41,12 +42,13 @@ static bool find_member(const struct btf *btf, const struct btf_type *t, const c
 		if (n && *n && !strcmp(n, name)) {
 			*bits += off;
 			*type = m[i].type;
+			*bitfield = btf_member_bitfield_size(t, i);
 			return true;
 		}
 		if (!n || !*n) {
 			const struct btf_type *inner = skip(btf, m[i].type, NULL);
 			uint64_t b = *bits + off;
-			if (inner && btf_is_composite(inner) && find_member(btf, inner, name, &b, type)) {
+			if (inner && btf_is_composite(inner) && find_member(btf, inner, name, &b, type, bitfield)) {
 				*bits = b;
 				return true;
 			}
@@ -55,10 +57,24 @@ static bool find_member(const struct btf *btf, const struct btf_type *t, const c
 	return false;
 }
 
+/* a name without its ___flavour suffix (libbpf's "essential" name) */
+static size_t essential_len(const char *name)
+{
+	const char *f = strstr(name, "___");
+	return f ? (size_t)(f - name) : strlen(name);
+}
+
+static bool same_essential(const char *a, const char *b)
+{
+	size_t la = essential_len(a);
+	return la == essential_len(b) && !strncmp(a, b, la);
+}
+
 struct field {
 	bool exists;
 	uint64_t bits;     /* bit offset */
 	uint32_t size;     /* byte size of the field's type */
+	uint32_t bitfield; /* bitfield width, 0 for a whole field */
 	bool is_signed;
 };
 
@@ -105,7 +121,7 @@ static int resolve_field(const struct btf *local, uint32_t local_id, const char 
 			return -EINVAL;
 		const char *name = btf__name_by_offset(local, btf_members(lt)[idx].name_off);
 		lid = btf_members(lt)[idx].type;
-		if (!btf_is_composite(tt) || !name || !find_member(target, tt, name, &bits, &tid)) {
+		if (!btf_is_composite(tt) || !name || !find_member(target, tt, name, &bits, &tid, &out->bitfield)) {
 			out->exists = false;
 			return 0;
 		}
@@ -190,7 +206,12 @@ static int core_one(const uint8_t *p, void *arg)
 	const struct btf *target = obj->btf;
 	uint32_t tid = r[1];
 	struct btf *v = tname && *tname ? vmlinux() : NULL;
-	int vid = v ? btf__find_by_name_kind(v, tname, btf_kind(lt)) : -1;
+	/* by the name without a ___flavour, an enum as enum or enum64 */
+	char ess[128];
+	snprintf(ess, sizeof(ess), "%.*s", tname ? (int)essential_len(tname) : 0, tname ? tname : "");
+	int vid = v && *ess ? btf__find_by_name_kind(v, ess, btf_kind(lt)) : -1;
+	if (vid <= 0 && v && *ess && btf_is_any_enum(lt))
+		vid = btf__find_by_name_kind(v, ess, btf_is_enum(lt) ? BTF_KIND_ENUM64 : BTF_KIND_ENUM);
 	if (vid > 0)
 		target = v, tid = (uint32_t)vid;
 	uint64_t value;
@@ -200,6 +221,8 @@ static int core_one(const uint8_t *p, void *arg)
 	case FIELD_BYTE_SIZE:
 	case FIELD_EXISTS:
 	case FIELD_SIGNED:
+	case FIELD_LSHIFT_U64:
+	case FIELD_RSHIFT_U64:
 		if (resolve_field(obj->btf, r[1], spec, target, tid, &f)) {
 			uebpf_log(log, log_sz, "section %s insn %zu: CO-RE access \"%s\" does not resolve", sec, at,
 				  spec);
@@ -210,11 +233,60 @@ static int core_one(const uint8_t *p, void *arg)
 				  sec, at, spec, tname ? tname : "?");
 			return -ENOENT;
 		}
-		value = r[3] == FIELD_BYTE_OFFSET ? f.bits / 8
-			: r[3] == FIELD_BYTE_SIZE ? f.size
-			: r[3] == FIELD_EXISTS	  ? f.exists
-						  : f.is_signed;
+		{
+			/* a bitfield is loaded as the smallest aligned word of
+			 * its type's size or wider that holds it, as libbpf does */
+			uint64_t byte_sz = f.size, byte_off = f.bits / 8, bit_sz = f.size * 8;
+			if (f.bitfield && f.size) {
+				bit_sz = f.bitfield;
+				byte_off = f.bits / 8 / byte_sz * byte_sz;
+				while (f.bits + bit_sz - byte_off * 8 > byte_sz * 8) {
+					if (byte_sz >= 8) {
+						uebpf_log(log, log_sz, "section %s insn %zu: bitfield \"%s\" cannot be read with a "
+								       "64-bit load", sec, at, spec);
+						return -E2BIG;
+					}
+					byte_sz *= 2;
+					byte_off = f.bits / 8 / byte_sz * byte_sz;
+				}
+			}
+			value = r[3] == FIELD_BYTE_OFFSET  ? byte_off
+				: r[3] == FIELD_BYTE_SIZE  ? byte_sz
+				: r[3] == FIELD_EXISTS	   ? f.exists
+				: r[3] == FIELD_SIGNED	   ? f.is_signed
+				: r[3] == FIELD_LSHIFT_U64 ? 64 - (f.bits + bit_sz - byte_off * 8)
+							   : 64 - bit_sz;
+		}
 		break;
+	case ENUMVAL_EXISTS:
+	case ENUMVAL_VALUE: {
+		/* "N": the Nth enumerator of the local enum, found by name in the target's */
+		long idx = strtol(spec, NULL, 10);
+		if (!btf_is_any_enum(lt) || idx < 0 || idx >= btf_vlen(lt)) {
+			uebpf_log(log, log_sz, "section %s insn %zu: CO-RE enum access \"%s\" does not resolve", sec, at, spec);
+			return -EINVAL;
+		}
+		const char *ename = btf__name_by_offset(obj->btf, btf_is_enum(lt) ? btf_enum(lt)[idx].name_off
+										 : btf_enum64(lt)[idx].name_off);
+		const struct btf_type *tt = skip(target, tid, NULL);
+		bool found = false;
+		int64_t ev = 0;
+		for (int k = 0; tt && ename && btf_is_any_enum(tt) && k < btf_vlen(tt) && !found; k++) {
+			const char *tn = btf__name_by_offset(target, btf_is_enum(tt) ? btf_enum(tt)[k].name_off
+										 : btf_enum64(tt)[k].name_off);
+			if (tn && same_essential(tn, ename)) {
+				found = true;
+				ev = btf_is_enum(tt) ? btf_enum(tt)[k].val : (int64_t)btf_enum64_value(&btf_enum64(tt)[k]);
+			}
+		}
+		if (r[3] == ENUMVAL_VALUE && !found) {
+			uebpf_log(log, log_sz, "section %s insn %zu: CO-RE enumerator %s of %s is not in the target", sec, at,
+				  ename ? ename : "?", tname ? tname : "?");
+			return -ENOENT;
+		}
+		value = r[3] == ENUMVAL_EXISTS ? found : (uint64_t)ev;
+		break;
+	}
 	case TYPE_EXISTS:
 		value = target != obj->btf || !v;
 		break;
@@ -225,6 +297,9 @@ static int core_one(const uint8_t *p, void *arg)
 	}
 	case TYPE_ID_LOCAL:
 		value = r[1];
+		break;
+	case TYPE_ID_TARGET:
+		value = tid;
 		break;
 	default:
 		uebpf_log(log, log_sz, "section %s insn %zu: CO-RE relocation kind %u is not supported", sec, at,
