@@ -64,7 +64,12 @@ static int create_map(struct uebpf_object *obj, struct uebpf_object_map *om, con
 	int err = uebpf_map_create(om->info.type, om->info.key_size, om->info.value_size, om->info.max_entries, &mo,
 				   &om->map, why, sizeof(why));
 	if (err) {
-		uebpf_log(log, log_sz, "map '%s': %s", om->name, why);
+		/* where the map is defined: its section and offset */
+		const char *sec = om->origin == MAP_BTF ? ".maps" : om->origin == MAP_LEGACY ? "maps" : NULL;
+		if (sec)
+			uebpf_log(log, log_sz, "section %s offset %zu: map '%s': %s", sec, om->sec_off, om->name, why);
+		else
+			uebpf_log(log, log_sz, "map '%s': %s", om->name, why);
 		return err;
 	}
 	om->info = om->map->info;

@@ -795,6 +795,11 @@ static int parse(struct parse *p)
 			uebpf_log(p->log, p->log_sz, "section %zu: name out of the name table", s);
 			return -EINVAL;
 		}
+		if (sh.sh_type == SHT_REL && (sh.sh_info == 0 || sh.sh_info >= p->n_sections)) {
+			uebpf_log(p->log, p->log_sz, "section %s: relocations for section %u, which does not exist", name,
+				  sh.sh_info);
+			return -EINVAL;
+		}
 		if (sh.sh_type == SHT_SYMTAB) {
 			if (sh.sh_link >= p->n_sections || !sh.sh_entsize || !(p->symbols = elf_getdata(scn, NULL))) {
 				uebpf_log(p->log, p->log_sz, "section %s: bad symbol table", name);

@@ -263,11 +263,16 @@ int run_object(int argc, char **argv)
 	}
 	err = uebpf_object_load(obj, &lopts, log, sizeof(log));
 	if (err) {
-		/* the verifier's log may be many lines: show it, then the verdict */
-		fprintf(stderr, "%s", log);
-		if (*log && log[strlen(log) - 1] != '\n')
-			fputc('\n', stderr);
-		cli_err("run: %s: cannot load: %s", cli_name(path), strerror(-err));
+		/* a one-line reason (a map, a relocation) goes on the error's line;
+		 * the verifier's log may be many lines: show it, then the verdict */
+		if (*log && !strchr(log, '\n')) {
+			cli_err("run: %s: %s", cli_name(path), log);
+		} else {
+			fprintf(stderr, "%s", log);
+			if (*log && log[strlen(log) - 1] != '\n')
+				fputc('\n', stderr);
+			cli_err("run: %s: cannot load: %s", cli_name(path), strerror(-err));
+		}
 		goto close;
 	}
 	enum bpf_prog_type type = uebpf_object_prog_type(p);

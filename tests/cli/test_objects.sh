@@ -159,6 +159,39 @@ PY
 out=$("$UEBPF" run "$T/badrel.o" 2>&1); rc=$?
 check "relocation out of range: names the section and offset ($out)" \
 	bash -c "[ $rc -eq 1 ] && grep -q 'section xdp offset 65536: relocation outside the instructions' <<<\"\$0\"" "$out"
+# a relocation section for a section that does not exist, a map of an
+# unknown type, BTF that does not parse: one line naming the section
+python3 - "$EX" "$T" <<'PY'
+import struct, sys
+ex, t = sys.argv[1:3]
+def patch(mode, src, dst):
+    b = bytearray(open(f"{ex}/{src}", "rb").read())
+    shoff, = struct.unpack_from("<Q", b, 0x28); shnum, = struct.unpack_from("<H", b, 0x3c)
+    shstr, = struct.unpack_from("<H", b, 0x3e)
+    sh = lambda i: struct.unpack_from("<IIQQQQIIQQ", b, shoff + i * 64)
+    names = sh(shstr)[4]
+    for i in range(shnum):
+        h = sh(i)
+        name = bytes(b[names + h[0]:]).split(b"\0")[0]
+        if mode == "rel" and name == b".relxdp":
+            struct.pack_into("<I", b, shoff + i * 64 + 44, 999)
+        if mode == "maptype" and name == b"maps":
+            struct.pack_into("<I", b, h[4], 9999)
+        if mode == "btf" and name == b".BTF":
+            struct.pack_into("<H", b, h[4], 0x1234)
+    open(f"{t}/{dst}", "wb").write(b)
+patch("rel", "tailcall.bpf.o", "badsec.o")
+patch("maptype", "gcc_count.bpf.o", "badmap.o")
+patch("btf", "sockfilter_count.bpf.o", "badbtf.o")
+PY
+for c in "badsec.o:section .relxdp: relocations for section 999, which does not exist" \
+	 "badmap.o:section maps offset 0: map 'counts': map type 9999 is not supported" \
+	 "badbtf.o:section .BTF: does not parse"; do
+	f=${c%%:*} want=${c#*:}
+	out=$("$UEBPF" run "$T/$f" 2>&1); rc=$?
+	check "malformed object $f: one line, exit 1 ($out)" \
+		bash -c "[ $rc -eq 1 ] && [ \$(wc -l <<<\"\$0\") -eq 1 ] && grep -qF \"\$1\" <<<\"\$0\"" "$out" "$want"
+done
 out=$("$UEBPF" run "$EX/tailcall.bpf.o" --prog nope 2>&1); rc=$?
 check "unknown program name: exit 1" bash -c "[ $rc -eq 1 ] && grep -q \"no program named 'nope'\" <<<\"\$0\"" "$out"
 out=$("$UEBPF" run "$EX/xdp_parse.bpf.o" --data-hex 00 2>&1); rc=$?
