@@ -57,6 +57,7 @@ enum { V_DST = 1, V_SRC = 2, N_VARIANTS = 4 };
 struct labels {
 	const void *const (*fast)[256]; /* [variant][opcode] */
 	const void *const *checked;     /* [opcode] */
+	const void *const *ldst;        /* [BPF_SIZE >> 3]: a load and the store of what it loaded */
 };
 
 enum access { ACC_LOAD, ACC_STORE, ACC_ATOMIC };
@@ -581,8 +582,12 @@ static int interp(const struct uebpf_prog *prog, uint32_t entry, const uint64_t 
 		[BPF_STX | BPF_ATOMIC | BPF_DW] = &&atomic64_chk,
 	};
 
+	/* "rX = *(T *)(rA + o1); *(T *)(rB + o2) = rX" in one dispatch (copies,
+	 * spills): unverified programs never get it, their accesses are checked */
+	static const void *const ldst[4] = { [BPF_W >> 3] = &&ldst_w, [BPF_H >> 3] = &&ldst_h, [BPF_B >> 3] = &&ldst_b,
+					     [BPF_DW >> 3] = &&ldst_dw };
 	if (!prog) {
-		*labels = (struct labels){ fast, checked };
+		*labels = (struct labels){ fast, checked, ldst };
 		return 0;
 	}
 
@@ -618,6 +623,18 @@ static int interp(const struct uebpf_prog *prog, uint32_t entry, const uint64_t 
 	ALU_OPS(ALU_HANDLERS)
 	JMP_OPS(JMP_HANDLERS)
 	LDX_OPS(LDX_HANDLERS)
+#define LDST_HANDLER(NAME, T)									\
+	NAME : {										\
+		acc = LOAD(T, SRC + insn->off);							\
+		DST = acc;									\
+		STORE(T, r[insn[1].dst] + insn[1].off, acc);					\
+		insn += 2;									\
+		DISPATCH();									\
+	}
+	LDST_HANDLER(ldst_b, uint8_t)
+	LDST_HANDLER(ldst_h, u16_u)
+	LDST_HANDLER(ldst_w, u32_u)
+	LDST_HANDLER(ldst_dw, u64_u)
 	ST_OPS(ST_HANDLERS)
 	STX_OPS(STX_HANDLERS)
 
@@ -943,6 +960,12 @@ int uebpf_interp_prepare(struct uebpf_prog *prog, char *log, size_t log_sz)
 			op = l.fast[v & V_SRC][in->code];
 		if (!op)
 			op = l.fast[0][in->code];
+		/* a load whose value the next instruction stores, with nothing
+		 * jumping between them: one handler does both */
+		if (!checked && BPF_CLASS(in->code) == BPF_LDX && BPF_MODE(in->code) == BPF_MEM && i + 1 < prog->n &&
+		    !target[i + 1] && prog->insns[i + 1].code == (BPF_STX | BPF_MEM | BPF_SIZE(in->code)) &&
+		    prog->insns[i + 1].src_reg == in->dst_reg)
+			op = l.ldst[BPF_SIZE(in->code) >> 3];
 		code[i] = (struct uebpf_interp_insn){ checked ? l.checked[in->code] : op, in->dst_reg, in->src_reg,
 						      in->off, in->imm };
 		cached = acc_after(in, cached);

@@ -688,10 +688,50 @@ static void test_fault_helper(void **state)
 	assert_int_equal(uebpf_prog_load(direct, N(direct), &o, &prog, log, sizeof(log)), -EINVAL);
 }
 
+/* A load whose value the next instruction stores is one step in the fast
+ * interpreter: every size, a store through another base register, and a
+ * store that a jump lands on (not fused, still right). Both modes. */
+static void test_load_store_pairs(void **state)
+{
+	const struct bpf_insn prog[] = {
+		MOV64_REG(2, 1),
+		LDX(BPF_B, 3, 1, 0), STX(BPF_B, 1, 3, 24),
+		LDX(BPF_H, 4, 1, 2), STX(BPF_H, 2, 4, 26),
+		LDX(BPF_W, 5, 1, 4), STX(BPF_W, 1, 5, 28),
+		LDX(BPF_DW, 0, 2, 8), STX(BPF_DW, 1, 0, 32),
+		LDX(BPF_DW, 6, 1, 16),
+		JMP_IMM(BPF_JEQ, 6, 0, 0), /* falls into the store: a jump target */
+		STX(BPF_DW, 1, 6, 40),
+		LDX(BPF_DW, 0, 1, 24),
+		EXIT,
+	};
+	for (size_t m = 0; m < N(modes); m++) {
+		uint8_t mem[48];
+		for (int k = 0; k < 24; k++)
+			mem[k] = (uint8_t)(0x11 * (k + 1));
+		memset(mem + 24, 0, 24);
+		uint8_t want[48];
+		memcpy(want, mem, sizeof(want));
+		want[24] = mem[0];
+		memcpy(want + 26, mem + 2, 2);
+		memcpy(want + 28, mem + 4, 4);
+		memcpy(want + 32, mem + 8, 8);
+		memcpy(want + 40, mem + 16, 8);
+		uint64_t r0, w0;
+		char log[128];
+		struct run_opts ro = { .flags = modes[m] };
+		assert_int_equal(run_with(prog, N(prog), &ro, mem, sizeof(mem), &r0, log, sizeof(log)), 0);
+		assert_memory_equal(mem, want, sizeof(mem));
+		memcpy(&w0, want + 24, 8);
+		assert_int_equal(r0, w0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_alu_edges),
+		cmocka_unit_test(test_load_store_pairs),
 		cmocka_unit_test(test_div_by_zero_imm_sign_extends),
 		cmocka_unit_test(test_neg_and_byte_swaps),
 		cmocka_unit_test(test_jumps),
