@@ -850,6 +850,10 @@ static int check_mem(struct env *e, struct vstate *s, int insn, int regno, int o
 		if (!var_const(r))
 			return reject(e, insn, "variable ctx access var_off=(0x%" PRIx64 "; 0x%" PRIx64 ") disallowed",
 				      r->var.var_off.value, r->var.var_off.mask);
+		/* BPF_F_STRICT_ALIGNMENT: alignment first, as the kernel checks it */
+		if (e->o->strict_alignment && size > 1 && (r->off + off) % size)
+			return reject(e, insn, "misaligned context access off %" PRId64 "+%d+%d size %d", var_value(r), r->off,
+				      off, size);
 		if (r->off || var_value(r))
 			return reject(e, insn, "dereference of modified ctx ptr R%d off=%d disallowed", regno, r->off);
 		enum uebpf_ctx_field kind = UEBPF_CTX_SCALAR;
@@ -1371,8 +1375,11 @@ static int check_helper(struct env *e, struct vstate *s, int insn, int *next)
 				return reject(e, insn, "R%d type=%s expected=scalar", regno, type_name(r->type));
 			if (r->var.smin < 0)
 				return reject(e, insn, "R%d min value is negative, either use unsigned or 'var &= const'", regno);
-			if (t == UEBPF_ARG_CONST_SIZE && !r->var.umax)
-				return reject(e, insn, "R%d invalid zero-sized read", regno);
+			/* as the kernel: a size that may be zero where zero is not
+			 * allowed, before an unbounded one */
+			if (t == UEBPF_ARG_CONST_SIZE && !r->var.umin)
+				return reject(e, insn, "R%d invalid zero-sized read: u64=[%" PRIu64 ",%" PRIu64 "]", regno,
+					      r->var.umin, r->var.umax);
 			if (r->var.umax >= (1u << 29))
 				return reject(e, insn, "R%d unbounded memory access, use 'var &= const' or 'if (var < const)'", regno);
 			if (mem_arg && !mem_null &&
@@ -1700,6 +1707,8 @@ static int check_ld(struct env *e, struct vstate *s, int insn)
 	/* LD_ABS / LD_IND */
 	if (!e->pt->ld_abs)
 		return reject(e, insn, "BPF_LD_[ABS|IND] instructions not allowed for this program type");
+	if (R(s, 6)->type == NOT_INIT)
+		return reject(e, insn, "R6 !read_ok");
 	if (R(s, 6)->type != PTR_CTX)
 		return reject(e, insn, "at the time of BPF_LD_ABS|IND R6 != pointer to skb");
 	if (mode == BPF_IND && R(s, in->src_reg)->type != SCALAR)
