@@ -1120,7 +1120,12 @@ static int check_cond_jmp(struct env *e, struct vstate *s, int insn, int *next)
 	bool dpkt = d->type == PTR_PKT || d->type == PTR_PKT_META, spkt = src->type == PTR_PKT || src->type == PTR_PKT_META;
 	if (!is32 && ((dpkt && src->type == PTR_PKT_END) || (spkt && d->type == PTR_PKT_END) ||
 		      (d->type == PTR_PKT_META && src->type == PTR_PKT) || (d->type == PTR_PKT && src->type == PTR_PKT_META))) {
-		const struct reg *p = dpkt && src->type != PTR_PKT ? d : src;
+		/* the pointer whose range is learnt: the one compared with the
+		 * packet's end, or the metadata one compared with the data */
+		const struct reg *p = src->type == PTR_PKT_END	 ? d
+				      : d->type == PTR_PKT_END	 ? src
+				      : d->type == PTR_PKT_META ? d
+								 : src;
 		bool p_left = p == d;
 		/* on which side p <= end (range = p->off) or p < end (one byte more) */
 		int safe_side = -1; /* 1: taken, 0: fall-through */
