@@ -139,19 +139,27 @@ static void emit(struct text *t, const char *fmt, ...)
 /* 2,500 if/else, each on a value read afresh from the packet's length;
  * both sides only change counters nothing checks, so a verifier that
  * compared every register at the join would explore 2^2500 paths */
+/* one if/else on the packet's length, read afresh into %tmp from the
+ * context in r1: one side adds 1 to %up, the other xors %flip with i;
+ * labels PREFIXaI and PREFIXjI */
+static void diamond(struct text *t, const char *tmp, const char *up, const char *flip, const char *prefix, int i,
+		    int threshold)
+{
+	emit(t, "ldxw %s, [%%r1+0]", tmp);
+	emit(t, "jgt %s, %d, %sa%d", tmp, threshold, prefix, i);
+	emit(t, "add %s, 1", up);
+	emit(t, "ja %sj%d", prefix, i);
+	emit(t, "%sa%d:", prefix, i);
+	emit(t, "xor %s, %d", flip, i);
+	emit(t, "%sj%d:", prefix, i);
+}
+
 static void gen_diamonds(struct text *t)
 {
 	emit(t, "mov %%r0, 0");
 	emit(t, "mov %%r7, 0");
-	for (int i = 0; i < 2500; i++) {
-		emit(t, "ldxw %%r6, [%%r1+0]");
-		emit(t, "jgt %%r6, %d, a%d", (i * 37) % 1500, i);
-		emit(t, "add %%r0, 1");
-		emit(t, "ja j%d", i);
-		emit(t, "a%d:", i);
-		emit(t, "xor %%r7, %d", i);
-		emit(t, "j%d:", i);
-	}
+	for (int i = 0; i < 2500; i++)
+		diamond(t, "%r6", "%r0", "%r7", "", i, (i * 37) % 1500);
 	emit(t, "exit");
 }
 
@@ -238,15 +246,10 @@ static void gen_calls(struct text *t)
 	for (int f = 0; f < 40; f++) {
 		emit(t, "f%d:", f);
 		emit(t, "mov %%r3, 0");
-		for (int i = 0; i < 60; i++) {
-			emit(t, "ldxw %%r2, [%%r1+0]");
-			emit(t, "jgt %%r2, %d, f%da%d", (i * 13 + f) % 1500, f, i);
-			emit(t, "add %%r3, 1");
-			emit(t, "ja f%dj%d", f, i);
-			emit(t, "f%da%d:", f, i);
-			emit(t, "xor %%r3, %d", i);
-			emit(t, "f%dj%d:", f, i);
-		}
+		char prefix[16];
+		snprintf(prefix, sizeof(prefix), "f%d", f);
+		for (int i = 0; i < 60; i++)
+			diamond(t, "%r2", "%r3", "%r3", prefix, i, (i * 13 + f) % 1500);
 		emit(t, "mov %%r0, %d", f);
 		emit(t, "exit");
 	}
