@@ -58,6 +58,8 @@ struct labels {
 	const void *const (*fast)[256]; /* [variant][opcode] */
 	const void *const *checked;     /* [opcode] */
 	const void *const *ldst;        /* [BPF_SIZE >> 3]: a load and the store of what it loaded */
+	const void *const *movk;        /* [BPF_OP >> 4]: "rD = rS; rD op= K" */
+	const void *const *movst;       /* [0]: "rD = rS; *(u64 *)(rB + o) = rD" */
 };
 
 enum access { ACC_LOAD, ACC_STORE, ACC_ATOMIC };
@@ -586,8 +588,13 @@ static int interp(const struct uebpf_prog *prog, uint32_t entry, const uint64_t 
 	 * spills): unverified programs never get it, their accesses are checked */
 	static const void *const ldst[4] = { [BPF_W >> 3] = &&ldst_w, [BPF_H >> 3] = &&ldst_h, [BPF_B >> 3] = &&ldst_b,
 					     [BPF_DW >> 3] = &&ldst_dw };
+	/* "rD = rS; rD op= K" as rD = rS op K, and a copy and its spill, in
+	 * one dispatch each */
+#define MOVK_ENTRY(OP, E) [BPF_##OP >> 4] = &&movk_##OP,
+	static const void *const movk[16] = { ALU_OPS(MOVK_ENTRY) };
+	static const void *const movst_label[1] = { &&movst };
 	if (!prog) {
-		*labels = (struct labels){ fast, checked, ldst };
+		*labels = (struct labels){ fast, checked, ldst, movk, movst_label };
 		return 0;
 	}
 
@@ -635,6 +642,21 @@ static int interp(const struct uebpf_prog *prog, uint32_t entry, const uint64_t 
 	LDST_HANDLER(ldst_h, u16_u)
 	LDST_HANDLER(ldst_w, u32_u)
 	LDST_HANDLER(ldst_dw, u64_u)
+#define MOVK_HANDLER(OP, E)						\
+	movk_##OP : {							\
+		uint64_t a = SRC, b = (uint64_t)(int64_t)insn[1].imm;	\
+		acc = (E);						\
+		DST = acc;						\
+		insn += 2;						\
+		DISPATCH();						\
+	}
+	ALU_OPS(MOVK_HANDLER)
+movst:
+	acc = SRC;
+	DST = acc;
+	STORE(u64_u, r[insn[1].dst] + insn[1].off, acc);
+	insn += 2;
+	DISPATCH();
 	ST_OPS(ST_HANDLERS)
 	STX_OPS(STX_HANDLERS)
 
@@ -966,6 +988,16 @@ int uebpf_interp_prepare(struct uebpf_prog *prog, char *log, size_t log_sz)
 		    !target[i + 1] && prog->insns[i + 1].code == (BPF_STX | BPF_MEM | BPF_SIZE(in->code)) &&
 		    prog->insns[i + 1].src_reg == in->dst_reg)
 			op = l.ldst[BPF_SIZE(in->code) >> 3];
+		/* a copy the next instruction changes by a constant, or spills */
+		if (!checked && in->code == (BPF_ALU64 | BPF_MOV | BPF_X) && !in->off && i + 1 < prog->n &&
+		    !target[i + 1]) {
+			const struct bpf_insn *nx = &prog->insns[i + 1];
+			if (BPF_CLASS(nx->code) == BPF_ALU64 && BPF_SRC(nx->code) == BPF_K && nx->dst_reg == in->dst_reg &&
+			    !nx->off && l.movk[BPF_OP(nx->code) >> 4])
+				op = l.movk[BPF_OP(nx->code) >> 4];
+			else if (nx->code == (BPF_STX | BPF_MEM | BPF_DW) && nx->src_reg == in->dst_reg)
+				op = l.movst[0];
+		}
 		code[i] = (struct uebpf_interp_insn){ checked ? l.checked[in->code] : op, in->dst_reg, in->src_reg,
 						      in->off, in->imm };
 		cached = acc_after(in, cached);

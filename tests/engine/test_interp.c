@@ -727,11 +727,50 @@ static void test_load_store_pairs(void **state)
 	}
 }
 
+/* A copy changed by a constant ("rD = rS; rD op= K") and a copy spilled
+ * ("rD = rS; *(u64 *)(rB + o) = rD") are one step each in the fast
+ * interpreter: every ALU op, and a pair the second half of which is a jump
+ * target (not fused). Both modes agree with C. */
+static void test_copy_pairs(void **state)
+{
+	static const uint8_t ops[] = { BPF_ADD, BPF_SUB, BPF_MUL, BPF_OR, BPF_AND, BPF_XOR, BPF_LSH, BPF_RSH, BPF_ARSH };
+	static const int32_t ks[] = { 5, 7, -3, 0x100, 0xff, -1, 3, 9, 4 };
+	struct bpf_insn prog[64];
+	size_t n = 0;
+	prog[n++] = LDX(BPF_DW, 2, 1, 0);
+	for (size_t k = 0; k < N(ops); k++) {
+		prog[n++] = MOV64_REG(3, 2);
+		prog[n++] = I(BPF_ALU64 | ops[k] | BPF_K, 3, 0, 0, ks[k]);
+		prog[n++] = STX(BPF_DW, 1, 3, (int16_t)(8 * (k + 1)));
+	}
+	prog[n++] = MOV64_REG(4, 2);
+	prog[n++] = STX(BPF_DW, 1, 4, 80);
+	/* the add is a jump target: not fused */
+	prog[n++] = MOV64_REG(5, 2);
+	prog[n++] = JMP_IMM(BPF_JEQ, 5, 0, 0);
+	prog[n++] = I(BPF_ALU64 | BPF_ADD | BPF_K, 5, 0, 0, 1);
+	prog[n++] = STX(BPF_DW, 1, 5, 88);
+	prog[n++] = MOV64_IMM(0, 0);
+	prog[n++] = EXIT;
+	int64_t v = -0x123456789abcdefll;
+	uint64_t u = (uint64_t)v, want[12] = { u, u + 5, u - 7, u * (uint64_t)(int64_t)-3, u | 0x100, u & 0xff, ~u, u << 3,
+					       u >> 9, (uint64_t)(v >> 4), u, u + 1 };
+	for (size_t m = 0; m < N(modes); m++) {
+		uint64_t mem[12] = { u };
+		uint64_t r0;
+		char log[128];
+		struct run_opts ro = { .flags = modes[m] };
+		assert_int_equal(run_with(prog, n, &ro, mem, sizeof(mem), &r0, log, sizeof(log)), 0);
+		assert_memory_equal(mem, want, sizeof(want));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_alu_edges),
 		cmocka_unit_test(test_load_store_pairs),
+		cmocka_unit_test(test_copy_pairs),
 		cmocka_unit_test(test_div_by_zero_imm_sign_extends),
 		cmocka_unit_test(test_neg_and_byte_swaps),
 		cmocka_unit_test(test_jumps),
