@@ -106,6 +106,15 @@ static __attribute__((noinline)) enum fault check_access(const struct uebpf_prog
 	return read_only ? FAULT_RDONLY : FAULT_OOB;
 }
 
+/* Checked mode: is v a map this program's lddw resolved (not any number)? */
+static bool loaded_map(const struct uebpf_prog *prog, uint64_t v)
+{
+	for (size_t k = 0; k < prog->n_map_ptrs; k++)
+		if (prog->map_ptrs[k] == v)
+			return true;
+	return false;
+}
+
 /* Checked mode, before a helper call: the arguments must be what the
  * helper's prototype says, as the verifier would have proven (maps this
  * program loaded, memory inside the regions the program may touch, its own
@@ -136,15 +145,11 @@ static __attribute__((noinline)) const char *check_helper_args(const struct uebp
 		uint64_t len = 0;
 		*bad = a + 1;
 		switch (args[a]) {
-		case UEBPF_ARG_CONST_MAP_PTR: {
-			bool known = false;
-			for (size_t k = 0; k < prog->n_map_ptrs && !known; k++)
-				known = prog->map_ptrs[k] == v;
-			if (!known)
+		case UEBPF_ARG_CONST_MAP_PTR:
+			if (!loaded_map(prog, v))
 				return "not a map this program loaded";
 			map = (const struct uebpf_map *)(uintptr_t)v;
 			continue;
-		}
 		case UEBPF_ARG_PTR_TO_MAP_KEY:
 			len = map ? map->info.key_size : 0;
 			break;
@@ -772,11 +777,8 @@ call_chk:
 		outer_stacks = &me;
 		if (insn->imm == BPF_FUNC_tail_call) {
 			/* unverified: r2 must be a map this program loaded, not any number */
-			bool known = false;
-			for (size_t k = 0; k < prog->n_map_ptrs && !known; k++)
-				known = prog->map_ptrs[k] == r[2];
-			struct uebpf_tail_result t = known ? uebpf_engine_tail_call(r[1], r[2], r[3])
-							   : (struct uebpf_tail_result){ 0, (uint64_t)-EINVAL };
+			struct uebpf_tail_result t = loaded_map(prog, r[2]) ? uebpf_engine_tail_call(r[1], r[2], r[3])
+									    : (struct uebpf_tail_result){ 0, (uint64_t)-EINVAL };
 			outer_stacks = me.up;
 			if (t.taken) {
 				*ret = t.value;

@@ -651,11 +651,17 @@ static int check_bounds(struct env *e, int insn, int regno, const struct reg *r,
 	return 0;
 }
 
+/* what zero written to stack bytes leaves there */
+enum zero_write {
+	ZERO_NONE,      /* no zero written: unknown bytes */
+	ZERO_IF_ZERO,   /* zero may have landed here: zero only where zero was */
+	ZERO_CERTAIN,   /* zero written here */
+};
+
 /* bytes [base, base + len) of a frame (base counted from fp-512) written
  * with what is not a whole spill: a spill they touch is gone (its slot
- * becomes unknown bytes), the bytes are unknown, or zero when zero was
- * written over zero */
-static void stack_clobber(struct frame *f, int base, int len, bool zero)
+ * becomes unknown bytes), the bytes are unknown, or zero as `zero` says */
+static void stack_clobber(struct frame *f, int base, int len, enum zero_write zero)
 {
 	for (int k = base; k < base + len; k++) {
 		struct stack_slot *sl = frame_slot(f, k);
@@ -666,7 +672,7 @@ static void stack_clobber(struct frame *f, int base, int len, bool zero)
 			sl->spill.type = NOT_INIT;
 		}
 		uint8_t *t = &sl->stype[k % 8];
-		*t = zero && *t == SLOT_ZERO ? SLOT_ZERO : SLOT_MISC;
+		*t = zero == ZERO_CERTAIN || (zero == ZERO_IF_ZERO && *t == SLOT_ZERO) ? SLOT_ZERO : SLOT_MISC;
 	}
 }
 
@@ -709,7 +715,8 @@ static int check_stack(struct env *e, struct vstate *s, int insn, int regno, con
 		 * but zero over zero; a read (privileged) is unknown */
 		if (write)
 			stack_clobber(f, (int)(lo + UEBPF_STACK_SIZE), (int)(hi - lo),
-				      val && val->type == SCALAR && var_const(val) && !var_value(val));
+				      val && val->type == SCALAR && var_const(val) && !var_value(val) ? ZERO_IF_ZERO
+												   : ZERO_NONE);
 		return 0;
 	}
 	int64_t at = (int64_t)r->off + off + var_value(r);
@@ -733,12 +740,8 @@ static int check_stack(struct env *e, struct vstate *s, int insn, int regno, con
 		if (val && is_ptr(val) && !e->priv)
 			return reject(e, insn, "attempt to corrupt spilled pointer on stack");
 		/* a partial write over a spill leaves the rest as unknown bytes */
-		struct stack_slot *sl = frame_slot(f, base);
-		for (int k = 0; k < 8; k++)
-			if (sl->stype[k] == SLOT_SPILL)
-				sl->stype[k] = SLOT_MISC;
 		bool zero = val && val->type == SCALAR && var_const(val) && !var_value(val);
-		memset(sl->stype + base % 8, zero ? SLOT_ZERO : SLOT_MISC, (size_t)size);
+		stack_clobber(f, base, size, zero ? ZERO_CERTAIN : ZERO_NONE);
 		return 0;
 	}
 	/* a spilled pointer is filled whole or not at all */
@@ -1219,7 +1222,7 @@ static int check_helper_mem(struct env *e, struct vstate *s, int insn, int regno
 		int base = (int)(at + UEBPF_STACK_SIZE);
 		if (write) {
 			/* the helper fills the bytes: a spill they touch is gone */
-			stack_clobber(f, base, (int)(end - at), false);
+			stack_clobber(f, base, (int)(end - at), ZERO_NONE);
 			return 0;
 		}
 		/* privileged programs may pass stack they never wrote (the kernel's allow_uninit_stack) */
