@@ -34,6 +34,7 @@ extern "C" {
  * plain loads. Fields may be appended in later versions. */
 struct uebpf_classic_pkt {
 	const uint8_t *data; /* the frame as captured, link-layer header first */
+	const uint8_t *data_end; /* data + caplen: what translated filters compare against */
 	uint32_t caplen;     /* bytes at data; loads beyond fail */
 	uint32_t wirelen;    /* length on the wire: `ld #pktlen` (BPF_LEN) */
 	uint32_t net_off;    /* offset of the network header in data: base of SKF_NET_OFF */
@@ -99,7 +100,8 @@ struct uebpf_classic_opts {
 struct uebpf_classic_prog;
 
 /* Check the program and prepare it for opts->runner (NULL opts: libpcap
- * semantics, cBPF interpreter). The cBPF interpreter also accepts programs
+ * semantics, cBPF interpreter). For the eBPF runners the translation is
+ * verified by uebpf's verifier first, and runs unchecked once accepted. The cBPF interpreter also accepts programs
  * that only libpcap's looser validator allows (backward jumps, shifts by
  * constants of 32 or more, unknown ancillary offsets: see
  * uebpf_classic_check_loose) when UEBPF_CLASSIC_F_FALLBACK is set. On success
@@ -130,8 +132,10 @@ struct uebpf_helper_table;
 
 /* Translate a program that passes uebpf_classic_check into eBPF (malloc'd
  * into *out, *n_out instructions), as the kernel's bpf_convert_filter does:
- * A in r0, X in r7, M[k] in the stack word at r10 - 4k - 4; packet loads are
- * direct loads with bounds checks against pkt->caplen. The program takes
+ * A in r0, X in r1, M[k] in the stack word at r10 - 4k - 4; packet loads are
+ * direct loads with bounds checks against pkt->data_end, written so that
+ * uebpf's verifier accepts them (uebpf_classic_load verifies every
+ * translation before it runs it). The program takes
  * r1 = struct uebpf_classic_pkt * and returns the cBPF return value. Loads
  * at negative offsets and the computed ancillary values (PAY_OFFSET, NLATTR,
  * NLATTR_NEST, CPU, RANDOM) call helpers that uebpf_classic_helpers_register

@@ -306,7 +306,7 @@ void uebpf_classic_pkt_init(struct uebpf_classic_pkt *pkt, int linktype, const v
 {
 	const uint8_t *d = data;
 
-	*pkt = (struct uebpf_classic_pkt){ .data = d, .caplen = caplen, .wirelen = wirelen };
+	*pkt = (struct uebpf_classic_pkt){ .data = d, .data_end = caplen ? d + caplen : d, .caplen = caplen, .wirelen = wirelen };
 	switch (linktype) {
 	case LT_EN10MB:
 		init_ethernet(pkt);

@@ -5,9 +5,11 @@
 #include <string.h>
 
 #include <uebpf/engine.h>
+#include <uebpf/verifier.h>
 
 #include "classic/internal.h"
 #include "engine/prog.h"
+#include "progtypes/progtype.h"
 
 struct uebpf_classic_prog {
 	struct sock_filter *insns;
@@ -19,10 +21,11 @@ struct uebpf_classic_prog {
 	uebpf_jit_fn jit_fn;     /* its native code, when JIT-compiled */
 };
 
-/* Translate and load for uebpf's interpreter or JIT. The kernel trusts a
- * converted classic filter after bpf_check_classic without running the
- * eBPF verifier on it; so does uebpf (UEBPF_F_VERIFIED): the translation
- * bounds-checks every packet load itself and touches nothing else. */
+/* Translate, verify and load for uebpf's interpreter or JIT. The kernel
+ * trusts a converted classic filter after bpf_check_classic; uebpf also runs
+ * its eBPF verifier on the translation (program type
+ * UEBPF_PROG_TYPE_CLASSIC), so a mistake in the translation is a refusal,
+ * not memory read out of bounds. */
 static int load_ebpf(struct uebpf_classic_prog *p, char *log, size_t log_sz)
 {
 	struct bpf_insn *insns;
@@ -30,6 +33,20 @@ static int load_ebpf(struct uebpf_classic_prog *p, char *log, size_t log_sz)
 	int err = uebpf_classic_translate(p->insns, p->n, p->sem, &insns, &n, log, log_sz);
 	if (err)
 		return err;
+
+	struct uebpf_verify_opts vo = { .sz = sizeof(vo), .prog_type = UEBPF_PROG_TYPE_CLASSIC };
+	struct uebpf_verify_result res = { 0 };
+	char why[256];
+	err = uebpf_verify(insns, n, &vo, &res, why, sizeof(why));
+	free(insns);
+	if (err) {
+		/* the last line of the log is the refusal */
+		char *nl;
+		while ((nl = strrchr(why, '\n')) && !nl[1])
+			*nl = 0;
+		uebpf_log(log, log_sz, "the eBPF verifier refuses the translation: %s", nl ? nl + 1 : why);
+		return err;
+	}
 
 	struct uebpf_helper_table *helpers = uebpf_helper_table_new();
 	if (!helpers || (err = uebpf_classic_helpers_register(helpers))) {
@@ -42,12 +59,12 @@ static int load_ebpf(struct uebpf_classic_prog *p, char *log, size_t log_sz)
 			.flags = UEBPF_F_VERIFIED,
 			.helpers = helpers,
 		};
-		err = uebpf_prog_load(insns, n, &opts, &p->ebpf, log, log_sz);
+		err = uebpf_prog_load(res.insns, res.n, &opts, &p->ebpf, log, log_sz);
 		if (!err && p->ebpf->engine == UEBPF_ENGINE_JIT)
 			p->jit_fn = p->ebpf->jit_fn;
 	}
 	uebpf_helper_table_free(helpers);
-	free(insns);
+	uebpf_verify_result_free(&res);
 	return err;
 }
 

@@ -1,16 +1,27 @@
-/* cBPF -> eBPF, after the kernel's bpf_convert_filter.
+/* cBPF -> eBPF, after the kernel's bpf_convert_filter, in a form uebpf's
+ * verifier accepts (program type UEBPF_PROG_TYPE_CLASSIC).
  *
- * Registers: A = r0 and X = r7 (zero-extended 32-bit values: every ALU
- * operation is ALU32), r6 = the packet descriptor (struct uebpf_classic_pkt,
- * r1 at entry), r8 = its data pointer and r9 = its caplen, r2/r3 scratch.
- * M[k] is the 32-bit stack word at r10 - 4k - 4.
+ * Registers: A = r0 and X = r1 (zero-extended 32-bit values: every ALU
+ * operation is ALU32), r4 = the packet's data and r5 its data_end pointer,
+ * r2-r3 scratch; the packet descriptor (struct uebpf_classic_pkt, r1 at
+ * entry) waits in a stack slot when something needs it later. M[k] is the
+ * 32-bit stack word at r10 - 4k - 4. Only caller-saved registers, so the
+ * JIT-compiled filter saves none: a helper call (slow paths, computed
+ * ancillary values) spills X, data and data_end around itself instead, and
+ * the verifier follows the pointers through the stack.
  *
- * Packet loads at constant non-negative offsets become a bounds check of
- * offset + size against r9 and a direct load plus byte swap; a failed check
- * jumps to a shared `return 0`. Indirect loads check X + k the same way and
- * call a helper only when the check fails (negative SKF_NET_OFF/SKF_LL_OFF
+ * A packet load at a constant offset k becomes `r2 = data + k + size; if r2 >
+ * data_end goto fail`, then a direct load plus byte swap; the failure is a
+ * shared `return 0`. A check is left out where every path to the load has
+ * already checked as far (the verifier follows the same reasoning, so it
+ * still accepts the load). An indirect load bounds X + k below
+ * MAX_PACKET_OFF - size, as the verifier requires of a variable packet
+ * offset, checks the pointer the same way, and calls the slow-load helper
+ * when either check fails (negative SKF_NET_OFF/SKF_LL_OFF offsets, far
  * offsets, or a real miss). Conditional jumps compare 32 bits (JMP32), so a
- * k with its top bit set needs no temporary register.
+ * k with its top bit set needs no temporary register. cBPF instructions no
+ * path reaches are left out: the kernel's classic checker allows them, the
+ * eBPF verifier does not.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -21,18 +32,30 @@
 
 enum {
 	REG_A = BPF_REG_0,
+	REG_X = BPF_REG_1,
 	REG_TMP = BPF_REG_2,
 	REG_TMP2 = BPF_REG_3,
-	REG_CTX = BPF_REG_6,
-	REG_X = BPF_REG_7,
-	REG_DATA = BPF_REG_8,
-	REG_LEN = BPF_REG_9,
+	REG_DATA = BPF_REG_4,
+	REG_END = BPF_REG_5,
 	REG_FP = BPF_REG_10,
+};
+
+/* Stack slots below M[0..15] (r10 - 4 .. r10 - 64). */
+enum {
+	SLOT_CTX = -72,  /* the descriptor, for field loads and helper calls */
+	SLOT_X = -80,    /* X, data and data_end around a helper call */
+	SLOT_DATA = -88,
+	SLOT_END = -96,
+	SLOT_A = -104,   /* A around the slow load of ldxb 4*([k]&0xf) */
 };
 
 /* Jump targets not known while emitting: a cBPF instruction index, or
  * FAIL for the shared `return 0` at the end. */
 #define TARGET_FAIL SIZE_MAX
+
+/* The verifier's MAX_PACKET_OFF: a packet pointer's offset, constant plus
+ * variable, must stay below it for a comparison with data_end to count. */
+#define MAX_PKT_OFF 0xffff
 
 struct fixup {
 	size_t at;     /* eBPF index of the jump */
@@ -44,6 +67,7 @@ struct out {
 	size_t n, cap;
 	struct fixup *fix;
 	size_t n_fix, cap_fix;
+	bool pkt; /* data and data_end are loaded (the filter reads the packet) */
 	bool oom;
 };
 
@@ -103,77 +127,135 @@ static void emit_direct_load(struct out *o, uint8_t dst, uint32_t k, uint32_t si
 		emit(o, insn(BPF_ALU | BPF_END | BPF_TO_BE, dst, 0, 0, (int32_t)size * 8));
 }
 
-/* A = slow_load(pkt, REG_TMP, size), or return 0 when it fails. Clobbers
- * r1-r5, which hold nothing of the filter's. */
+static struct bpf_insn stx64(int16_t slot, uint8_t src)
+{
+	return insn(BPF_STX | BPF_MEM | BPF_DW, REG_FP, src, slot, 0);
+}
+
+static struct bpf_insn ldx64(uint8_t dst, int16_t slot)
+{
+	return insn(BPF_LDX | BPF_MEM | BPF_DW, dst, REG_FP, slot, 0);
+}
+
+static struct bpf_insn st0(int16_t slot)
+{
+	return insn(BPF_ST | BPF_MEM | BPF_DW, REG_FP, 0, slot, 0);
+}
+
+/* r0 = helper(ctx, r2, r3) with r2 and r3 set by the caller: X, data and
+ * data_end go to the stack and come back after the call. The slots are
+ * zeroed then, as the start of the program zeroed them, so that paths
+ * through different calls (or none) leave the same stack and the
+ * verifier's pruning recognises them: it compares stack slots as they are,
+ * live or not. */
+static void emit_call(struct out *o, uint32_t helper)
+{
+	emit(o, stx64(SLOT_X, REG_X));
+	if (o->pkt) {
+		emit(o, stx64(SLOT_DATA, REG_DATA));
+		emit(o, stx64(SLOT_END, REG_END));
+	}
+	emit(o, ldx64(BPF_REG_1, SLOT_CTX));
+	emit(o, insn(BPF_JMP | BPF_CALL, 0, 0, 0, (int32_t)helper));
+	emit(o, ldx64(REG_X, SLOT_X));
+	emit(o, st0(SLOT_X));
+	if (o->pkt) {
+		emit(o, ldx64(REG_DATA, SLOT_DATA));
+		emit(o, ldx64(REG_END, SLOT_END));
+		emit(o, st0(SLOT_DATA));
+		emit(o, st0(SLOT_END));
+	}
+}
+
+/* A = slow_load(pkt, REG_TMP, size), or return 0 when it fails. */
 static void emit_helper_load(struct out *o, uint32_t size)
 {
-	emit(o, insn(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, REG_CTX, 0, 0));
-	emit(o, insn(BPF_ALU | BPF_MOV | BPF_K, BPF_REG_3, 0, 0, (int32_t)size));
-	emit(o, insn(BPF_JMP | BPF_CALL, 0, 0, 0, CLASSIC_HELPER_LOAD));
+	emit(o, insn(BPF_ALU | BPF_MOV | BPF_K, REG_TMP2, 0, 0, (int32_t)size));
+	emit_call(o, CLASSIC_HELPER_LOAD);
 	emit_jump(o, insn(BPF_JMP | BPF_JSLT | BPF_K, REG_A, 0, 0, 0), TARGET_FAIL);
 }
 
-/* dst = P[k:size] for a constant k (ld ABS, ldxb MSH); negative k goes
- * through the helper, which also needs A in r0 to survive: callers that
- * load into X handle that themselves. */
-static void emit_abs_load(struct out *o, uint8_t dst, uint32_t k, uint32_t size)
+/* Is P[k:size] loaded directly (else through the helper)? */
+static bool direct(uint32_t k, uint32_t size)
 {
-	if ((int32_t)k < 0) {
+	return (int32_t)k >= 0 && (uint64_t)k + size <= MAX_PKT_OFF;
+}
+
+/* dst = P[k:size] for a constant k (ld ABS, ldxb MSH). checked: the
+ * bytes below this length are known to be in the packet on every path here.
+ * Loads that are not direct go through the helper, whose result arrives in
+ * A: emit_msh keeps A itself. */
+static void emit_abs_load(struct out *o, uint8_t dst, uint32_t k, uint32_t size, uint32_t checked)
+{
+	uint64_t end = (uint64_t)k + size;
+	if (!direct(k, size)) {
 		emit(o, insn(BPF_ALU | BPF_MOV | BPF_K, REG_TMP, 0, 0, (int32_t)k));
 		emit_helper_load(o, size);
 		if (dst != REG_A)
 			emit(o, insn(BPF_ALU64 | BPF_MOV | BPF_X, dst, REG_A, 0, 0));
 		return;
 	}
-	uint64_t end = (uint64_t)k + size;
-	if (end <= INT32_MAX) {
-		emit_jump(o, insn(BPF_JMP | BPF_JLT | BPF_K, REG_LEN, 0, 0, (int32_t)end), TARGET_FAIL);
-	} else {
-		emit(o, insn(BPF_ALU | BPF_MOV | BPF_K, REG_TMP, 0, 0, (int32_t)(uint32_t)end));
-		emit_jump(o, insn(BPF_JMP | BPF_JLT | BPF_X, REG_LEN, REG_TMP, 0, 0), TARGET_FAIL);
+	if (end > checked) {
+		emit(o, insn(BPF_ALU64 | BPF_MOV | BPF_X, REG_TMP, REG_DATA, 0, 0));
+		emit(o, insn(BPF_ALU64 | BPF_ADD | BPF_K, REG_TMP, 0, 0, (int32_t)end));
+		emit_jump(o, insn(BPF_JMP | BPF_JGT | BPF_X, REG_TMP, REG_END, 0, 0), TARGET_FAIL);
 	}
 	emit_direct_load(o, dst, k, size);
 }
 
-/* A = P[X + k:size]. libpcap adds in 64 bits (no wrap), the kernel in 32. */
+/* A = P[X + k:size]. libpcap adds in 64 bits (no wrap), the kernel in 32.
+ * Far or negative offsets, and misses, take the helper. */
 static void emit_ind_load(struct out *o, uint32_t k, uint32_t size, enum uebpf_classic_semantics sem)
 {
-	emit(o, insn(BPF_ALU | BPF_MOV | BPF_K, REG_TMP, 0, 0, (int32_t)k));
-	emit(o, insn((sem == UEBPF_CLASSIC_KERNEL ? BPF_ALU : BPF_ALU64) | BPF_ADD | BPF_X, REG_TMP, REG_X, 0, 0));
+	struct bpf_insn off[2] = {
+		insn(BPF_ALU | BPF_MOV | BPF_K, REG_TMP, 0, 0, (int32_t)k),
+		insn((sem == UEBPF_CLASSIC_KERNEL ? BPF_ALU : BPF_ALU64) | BPF_ADD | BPF_X, REG_TMP, REG_X, 0, 0),
+	};
+	int swap = size > 1;
+	emit(o, off[0]);
+	emit(o, off[1]);
+	emit(o, insn(BPF_JMP | BPF_JGT | BPF_K, REG_TMP, 0, 6 + swap, MAX_PKT_OFF - (int32_t)size));
+	emit(o, insn(BPF_ALU64 | BPF_ADD | BPF_X, REG_TMP, REG_DATA, 0, 0));
 	emit(o, insn(BPF_ALU64 | BPF_MOV | BPF_X, REG_TMP2, REG_TMP, 0, 0));
 	emit(o, insn(BPF_ALU64 | BPF_ADD | BPF_K, REG_TMP2, 0, 0, (int32_t)size));
-	/* offset + size > caplen: negative offset or out of bounds */
-	emit(o, insn(BPF_JMP | BPF_JGT | BPF_X, REG_TMP2, REG_LEN, 3 + (size > 1), 0));
-	emit(o, insn(BPF_ALU64 | BPF_ADD | BPF_X, REG_TMP, REG_DATA, 0, 0));
+	emit(o, insn(BPF_JMP | BPF_JGT | BPF_X, REG_TMP2, REG_END, 2 + swap, 0));
 	emit(o, insn(BPF_LDX | BPF_MEM | ldx_size(size), REG_A, REG_TMP, 0, 0));
-	if (size > 1)
+	if (swap)
 		emit(o, insn(BPF_ALU | BPF_END | BPF_TO_BE, REG_A, 0, 0, (int32_t)size * 8));
-	emit(o, insn(BPF_JMP | BPF_JA, 0, 0, 4, 0));
+	size_t ja = o->n;
+	emit(o, insn(BPF_JMP | BPF_JA, 0, 0, 0, 0));
+	/* the slow path: r2 = X + k again, as the fast path moved it */
+	emit(o, off[0]);
+	emit(o, off[1]);
 	emit_helper_load(o, size);
+	if (!o->oom)
+		o->insns[ja].off = (int16_t)(o->n - ja - 1);
 }
 
 /* X = 4 * (P[k:1] & 0xf) */
-static void emit_msh(struct out *o, uint32_t k)
+static void emit_msh(struct out *o, uint32_t k, uint32_t checked)
 {
-	if ((int32_t)k < 0) {
-		/* the helper returns into r0: keep A in X meanwhile, as the kernel does */
-		emit(o, insn(BPF_ALU64 | BPF_MOV | BPF_X, REG_X, REG_A, 0, 0));
-		emit_abs_load(o, REG_A, k, 1);
+	if (!direct(k, 1)) {
+		/* the helper returns into r0: keep A in the stack meanwhile */
+		emit(o, stx64(SLOT_A, REG_A));
+		emit_abs_load(o, REG_A, k, 1, checked);
 		emit(o, insn(BPF_ALU | BPF_AND | BPF_K, REG_A, 0, 0, 0xf));
 		emit(o, insn(BPF_ALU | BPF_LSH | BPF_K, REG_A, 0, 0, 2));
-		emit(o, insn(BPF_ALU64 | BPF_MOV | BPF_X, REG_TMP, REG_X, 0, 0));
 		emit(o, insn(BPF_ALU64 | BPF_MOV | BPF_X, REG_X, REG_A, 0, 0));
-		emit(o, insn(BPF_ALU64 | BPF_MOV | BPF_X, REG_A, REG_TMP, 0, 0));
+		emit(o, ldx64(REG_A, SLOT_A));
+		emit(o, st0(SLOT_A));
 		return;
 	}
-	emit_abs_load(o, REG_X, k, 1);
+	emit_abs_load(o, REG_X, k, 1, checked);
 	emit(o, insn(BPF_ALU | BPF_AND | BPF_K, REG_X, 0, 0, 0xf));
 	emit(o, insn(BPF_ALU | BPF_LSH | BPF_K, REG_X, 0, 0, 2));
 }
 
+/* dst = a field of the descriptor, through REG_TMP */
 static void emit_field_load(struct out *o, uint8_t dst, size_t off, uint32_t size)
 {
-	emit(o, insn(BPF_LDX | BPF_MEM | ldx_size(size), dst, REG_CTX, (int16_t)off, 0));
+	emit(o, ldx64(REG_TMP, SLOT_CTX));
+	emit(o, insn(BPF_LDX | BPF_MEM | ldx_size(size), dst, REG_TMP, (int16_t)off, 0));
 }
 
 #define FIELD(name) offsetof(struct uebpf_classic_pkt, name), sizeof(((struct uebpf_classic_pkt *)0)->name)
@@ -235,10 +317,9 @@ static void emit_ancillary(struct out *o, uint32_t ad)
 		break;
 	}
 	/* computed values: helper(pkt, A, X), as the kernel calls them */
-	emit(o, insn(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, REG_CTX, 0, 0));
-	emit(o, insn(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, REG_A, 0, 0));
-	emit(o, insn(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, REG_X, 0, 0));
-	emit(o, insn(BPF_JMP | BPF_CALL, 0, 0, 0, (int32_t)helper));
+	emit(o, insn(BPF_ALU64 | BPF_MOV | BPF_X, REG_TMP, REG_A, 0, 0));
+	emit(o, insn(BPF_ALU64 | BPF_MOV | BPF_X, REG_TMP2, REG_X, 0, 0));
+	emit_call(o, helper);
 }
 
 static void emit_shift_x(struct out *o, uint8_t op, enum uebpf_classic_semantics sem)
@@ -257,18 +338,81 @@ static int16_t stack_slot(uint32_t k)
 	return (int16_t)(-4 * (int32_t)k - 4);
 }
 
-static bool uses_packet(const struct sock_filter *insns, size_t n)
+/* What the reachable instructions need: the packet's data and data_end
+ * (*pkt), the descriptor after the start (*ctx: fields, helper calls), the
+ * spill slots of helper calls (*calls). */
+static void uses(const struct sock_filter *insns, size_t n, const bool *reach, bool *pkt, bool *ctx, bool *calls)
 {
+	*pkt = *ctx = *calls = false;
 	for (size_t i = 0; i < n; i++) {
-		uint16_t c = insns[i].code;
-		if (BPF_CLASS(c) == BPF_LD && BPF_MODE(c) == BPF_IND)
-			return true;
-		if (c == (BPF_LDX | BPF_B | BPF_MSH))
-			return true;
-		if (BPF_CLASS(c) == BPF_LD && BPF_MODE(c) == BPF_ABS && !classic_is_ancillary(insns[i].k))
-			return true;
+		const struct sock_filter *in = &insns[i];
+		uint16_t c = in->code;
+		uint32_t size = BPF_SIZE(c) == BPF_W ? 4 : BPF_SIZE(c) == BPF_H ? 2 : 1;
+		if (!reach[i])
+			continue;
+		if (BPF_CLASS(c) == BPF_LD && BPF_MODE(c) == BPF_IND) {
+			*pkt = *calls = true;
+		} else if (c == (BPF_LDX | BPF_B | BPF_MSH) ||
+			   (BPF_CLASS(c) == BPF_LD && BPF_MODE(c) == BPF_ABS && !classic_is_ancillary(in->k))) {
+			*pkt = true;
+			*calls |= !direct(in->k, c == (BPF_LDX | BPF_B | BPF_MSH) ? 1 : size);
+		} else if (BPF_CLASS(c) == BPF_LD && BPF_MODE(c) == BPF_ABS) {
+			uint32_t ad = in->k - (uint32_t)SKF_AD_OFF;
+			*ctx |= ad != SKF_AD_ALU_XOR_X;
+			*calls |= ad == SKF_AD_PAY_OFFSET || ad == SKF_AD_NLATTR || ad == SKF_AD_NLATTR_NEST ||
+				  ad == SKF_AD_CPU || ad == SKF_AD_RANDOM;
+		} else if ((BPF_CLASS(c) == BPF_LD || BPF_CLASS(c) == BPF_LDX) && BPF_MODE(c) == BPF_LEN) {
+			*ctx = true;
+		}
 	}
-	return false;
+	*ctx |= *calls;
+}
+
+/* The packet length that a direct load of insn checks, or 0. */
+static uint32_t checks(const struct sock_filter *in)
+{
+	uint32_t size = BPF_SIZE(in->code) == BPF_W ? 4 : BPF_SIZE(in->code) == BPF_H ? 2 : 1;
+	bool abs = (BPF_CLASS(in->code) == BPF_LD && BPF_MODE(in->code) == BPF_ABS && !classic_is_ancillary(in->k)) ||
+		   in->code == (BPF_LDX | BPF_B | BPF_MSH);
+	if (!abs || (int32_t)in->k < 0 || (uint64_t)in->k + size > MAX_PKT_OFF)
+		return 0;
+	return in->k + size;
+}
+
+/* Which instructions some path reaches (reach[i]), and the packet length
+ * that every path to instruction i has checked (checked[i]); cBPF jumps
+ * only go forward, so one pass in order sees every predecessor first. */
+static void analyse(const struct sock_filter *insns, size_t n, bool *reach, uint32_t *checked)
+{
+	for (size_t i = 0; i < n; i++)
+		reach[i] = false, checked[i] = UINT32_MAX;
+	reach[0] = true;
+	checked[0] = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!reach[i])
+			continue;
+		const struct sock_filter *in = &insns[i];
+		uint32_t out = checked[i], c = checks(in);
+		size_t succ[2], n_succ = 0;
+		if (c > out)
+			out = c;
+		if (BPF_CLASS(in->code) == BPF_RET)
+			continue;
+		if (in->code == (BPF_JMP | BPF_JA)) {
+			succ[n_succ++] = i + 1 + in->k;
+		} else if (BPF_CLASS(in->code) == BPF_JMP) {
+			succ[n_succ++] = i + 1 + in->jt;
+			succ[n_succ++] = i + 1 + in->jf;
+		} else {
+			succ[n_succ++] = i + 1;
+		}
+		for (size_t j = 0; j < n_succ; j++) {
+			/* the checker keeps targets inside the program */
+			reach[succ[j]] = true;
+			if (out < checked[succ[j]])
+				checked[succ[j]] = out;
+		}
+	}
 }
 
 /* The inverse of a JMP32 condition, where eBPF has one. */
@@ -307,7 +451,8 @@ static void emit_cond_jump(struct out *o, const struct sock_filter *in, size_t i
 	}
 }
 
-static void emit_one(struct out *o, const struct sock_filter *insns, size_t i, enum uebpf_classic_semantics sem)
+static void emit_one(struct out *o, const struct sock_filter *insns, size_t i, enum uebpf_classic_semantics sem,
+		     uint32_t checked)
 {
 	const struct sock_filter *in = &insns[i];
 	uint32_t k = in->k;
@@ -327,7 +472,7 @@ static void emit_one(struct out *o, const struct sock_filter *insns, size_t i, e
 		if (classic_is_ancillary(k))
 			emit_ancillary(o, k - (uint32_t)SKF_AD_OFF);
 		else
-			emit_abs_load(o, REG_A, k, size);
+			emit_abs_load(o, REG_A, k, size, checked);
 		return;
 	case BPF_LD | BPF_W | BPF_IND:
 	case BPF_LD | BPF_H | BPF_IND:
@@ -335,7 +480,7 @@ static void emit_one(struct out *o, const struct sock_filter *insns, size_t i, e
 		emit_ind_load(o, k, size, sem);
 		return;
 	case BPF_LDX | BPF_B | BPF_MSH:
-		emit_msh(o, k);
+		emit_msh(o, k, checked);
 		return;
 	case BPF_LD | BPF_W | BPF_LEN:
 		emit_field_load(o, REG_A, FIELD(wirelen));
@@ -402,6 +547,8 @@ int uebpf_classic_translate(const struct sock_filter *insns, size_t n, enum uebp
 {
 	struct out o = { 0 };
 	size_t *start = NULL;
+	bool *reach = NULL;
+	uint32_t *checked = NULL;
 	int err;
 
 	*out = NULL;
@@ -410,19 +557,36 @@ int uebpf_classic_translate(const struct sock_filter *insns, size_t n, enum uebp
 	if (err)
 		return err;
 	start = malloc((n + 1) * sizeof(*start));
-	if (!start)
+	reach = malloc(n * sizeof(*reach));
+	checked = malloc(n * sizeof(*checked));
+	if (!start || !reach || !checked)
 		goto oom;
+	analyse(insns, n, reach, checked);
 
+	bool ctx, calls;
+	uses(insns, n, reach, &o.pkt, &ctx, &calls);
 	emit(&o, insn(BPF_ALU | BPF_MOV | BPF_K, REG_A, 0, 0, 0));
-	emit(&o, insn(BPF_ALU | BPF_MOV | BPF_K, REG_X, 0, 0, 0));
-	emit(&o, insn(BPF_ALU64 | BPF_MOV | BPF_X, REG_CTX, BPF_REG_1, 0, 0));
-	if (uses_packet(insns, n)) {
-		emit_field_load(&o, REG_DATA, offsetof(struct uebpf_classic_pkt, data), 8);
-		emit_field_load(&o, REG_LEN, FIELD(caplen));
+	if (ctx)
+		emit(&o, stx64(SLOT_CTX, BPF_REG_1));
+	if (calls) {
+		emit(&o, st0(SLOT_X));
+		emit(&o, st0(SLOT_A));
 	}
+	if (calls && o.pkt) {
+		emit(&o, st0(SLOT_DATA));
+		emit(&o, st0(SLOT_END));
+	}
+	if (o.pkt) {
+		emit(&o, insn(BPF_LDX | BPF_MEM | BPF_DW, REG_DATA, BPF_REG_1,
+			      offsetof(struct uebpf_classic_pkt, data), 0));
+		emit(&o, insn(BPF_LDX | BPF_MEM | BPF_DW, REG_END, BPF_REG_1,
+			      offsetof(struct uebpf_classic_pkt, data_end), 0));
+	}
+	emit(&o, insn(BPF_ALU | BPF_MOV | BPF_K, REG_X, 0, 0, 0));
 	for (size_t i = 0; i < n; i++) {
 		start[i] = o.n;
-		emit_one(&o, insns, i, sem);
+		if (reach[i])
+			emit_one(&o, insns, i, sem, checked[i]);
 	}
 	/* the shared `return 0` of failed loads and division by zero */
 	start[n] = o.n;
@@ -460,6 +624,8 @@ oom:
 	err = -ENOMEM;
 out:
 	free(start);
+	free(reach);
+	free(checked);
 	free(o.fix);
 	free(o.insns);
 	return err;

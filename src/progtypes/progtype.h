@@ -44,6 +44,11 @@ struct uebpf_progtype {
 	bool pkt_access;        /* direct packet access */
 };
 
+/* uebpf's own program type: a classic filter translated to eBPF
+ * (src/classic/translate.c). Its context is a struct uebpf_classic_pkt,
+ * read as it is; it may call only the classic helpers. */
+#define UEBPF_PROG_TYPE_CLASSIC ((enum bpf_prog_type)0x10000)
+
 const struct uebpf_progtype *uebpf_progtype_get(enum bpf_prog_type type);
 const struct uebpf_progtype *uebpf_progtype_by_name(const char *name);
 

@@ -284,7 +284,8 @@ static const struct sock_filter http_get[] = {
 
 /* Packet loads are direct loads from the data pointer (r8): no helper call
  * for constant offsets, and for indirect ones only on the path where the
- * bounds check failed. */
+ * bounds check failed. A constant-offset check is left out where every path
+ * has checked as far already. */
 static void test_shape(void **state)
 {
 	struct bpf_insn *e;
@@ -294,16 +295,22 @@ static void test_shape(void **state)
 	assert_int_equal(uebpf_classic_translate(tcp_port_80, N(tcp_port_80), UEBPF_CLASSIC_LIBPCAP, &e, &n, log,
 						 sizeof(log)),
 			 0);
-	size_t direct = 0, calls = 0;
+	size_t direct = 0, calls = 0, end_checks = 0;
 	for (size_t i = 0; i < n; i++) {
-		/* a packet load from r8 (the data) or r2 (data + X + k) */
-		direct += BPF_CLASS(e[i].code) == BPF_LDX && (e[i].src_reg == BPF_REG_8 || e[i].src_reg == BPF_REG_2);
+		/* a packet load from r4 (the data) or r2 (data + X + k) */
+		direct += BPF_CLASS(e[i].code) == BPF_LDX && (e[i].src_reg == BPF_REG_4 || e[i].src_reg == BPF_REG_2);
 		calls += e[i].code == (BPF_JMP | BPF_CALL);
+		/* compared with data_end (r5) */
+		end_checks += e[i].code == (BPF_JMP | BPF_JGT | BPF_X) && e[i].src_reg == BPF_REG_5;
 	}
 	/* 9 packet loads in the cBPF program, 9 direct loads; the only calls
 	 * are the slow paths of the two ldh [x + k], after a failed check */
 	assert_int_equal(direct, 9);
 	assert_int_equal(calls, 2);
+	/* compared with data_end: ldh [12], then on the IPv6 path ldb [20],
+	 * ldh [54], ldh [56]; on the IPv4 path ldb [23] but not ldh [20] nor
+	 * ldxb 4*([14]&0xf), which lie below 24; and the two ldh [x + k] */
+	assert_int_equal(end_checks, 7);
 	free(e);
 
 	/* only loads at constant offsets: no call at all */
@@ -313,6 +320,22 @@ static void test_shape(void **state)
 	for (size_t i = 0; i < n; i++)
 		assert_int_not_equal(e[i].code, BPF_JMP | BPF_CALL);
 	free(e);
+
+	/* instructions no path reaches (the kernel's checker allows them, the
+	 * eBPF verifier would refuse them) are left out, and the rest loads
+	 * without falling back */
+	const struct sock_filter dead[] = { S(BPF_JMP | BPF_JA, 1), S(BPF_LD | BPF_H | BPF_ABS, 12), RET_K(2) };
+	assert_int_equal(uebpf_classic_translate(dead, N(dead), UEBPF_CLASSIC_LIBPCAP, &e, &n, log, sizeof(log)), 0);
+	for (size_t i = 0; i < n; i++)
+		assert_int_not_equal(BPF_CLASS(e[i].code), BPF_LDX);
+	free(e);
+	struct uebpf_classic_opts o = { .sz = sizeof(o), .runner = UEBPF_CLASSIC_RUN_INTERP };
+	struct uebpf_classic_prog *prog;
+	assert_int_equal(uebpf_classic_load(dead, N(dead), &o, &prog, log, sizeof(log)), 0);
+	struct uebpf_classic_pkt pkt;
+	uebpf_classic_pkt_init(&pkt, 1, frame, 14, 14);
+	assert_int_equal(uebpf_classic_run(prog, &pkt), 2);
+	uebpf_classic_free(prog);
 
 	/* a program the kernel refuses is not translated */
 	const struct sock_filter back[] = { S(BPF_JMP | BPF_JA, 0), S(BPF_JMP | BPF_JA, (uint32_t)-2), RET_K(0) };

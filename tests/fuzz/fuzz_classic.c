@@ -4,8 +4,8 @@
  * - The checker and the loose checker never crash.
  * - What the loose checker accepts, the cBPF interpreter runs (loops end at
  *   the backward-jump budget).
- * - What the kernel's checker accepts translates to eBPF that uebpf's
- *   structural check accepts, that runs in the *checked* eBPF interpreter
+ * - What the kernel's checker accepts  translates to eBPF that uebpf's eBPF
+ *   verifier accepts (program type UEBPF_PROG_TYPE_CLASSIC), that runs in the *checked* eBPF interpreter
  *   with nothing but the descriptor, the packet and the stack reachable
  *   without a fault, and that returns what the cBPF interpreter returns;
  *   the JIT, where it compiles the translation, agrees too.
@@ -17,6 +17,9 @@
 
 #include <uebpf/classic.h>
 #include <uebpf/uebpf.h>
+#include <uebpf/verifier.h>
+
+#include "progtypes/progtype.h"
 
 static struct uebpf_helper_table *helpers;
 
@@ -98,6 +101,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (kernel_ok && uebpf_classic_translate(insns, n, sem, &e, &en, log, sizeof(log)) &&
 		    !strstr(log, "jump too far"))
 			die("the checker accepts, the translation refuses", log);
+		if (e) {
+			/* every translation passes uebpf's eBPF verifier */
+			struct uebpf_verify_opts vo = { .sz = sizeof(vo), .prog_type = UEBPF_PROG_TYPE_CLASSIC };
+			struct uebpf_verify_result res = { 0 };
+			char vlog[512];
+			if (uebpf_verify(e, en, &vo, &res, vlog, sizeof(vlog)))
+				die("the eBPF verifier refuses a translation", vlog);
+			uebpf_verify_result_free(&res);
+		}
 		for (int i = 0; i < 3; i++) {
 			struct uebpf_classic_pkt pkt;
 			uebpf_classic_pkt_init(&pkt, linktype, packet, lens[i], (uint32_t)pkt_len + 7);
