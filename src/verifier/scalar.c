@@ -5,6 +5,8 @@
 #include <linux/bpf.h>
 #include <stdio.h>
 
+#include <string.h>
+
 #include "verifier/scalar.h"
 
 #define U32 0xffffffffull
@@ -28,6 +30,13 @@ void scalar_const(struct uebpf_scalar *s, uint64_t v)
 bool scalar_is_const(const struct uebpf_scalar *s)
 {
 	return tnum_is_const(s->var_off);
+}
+
+bool scalar_is_unbounded(const struct uebpf_scalar *s)
+{
+	struct uebpf_scalar u;
+	scalar_unknown(&u);
+	return !memcmp(s, &u, sizeof(u));
 }
 
 /* the 64-bit ranges, from the tnum and from each other */

@@ -47,6 +47,8 @@ struct uebpf_scalar {
 void scalar_unknown(struct uebpf_scalar *s);
 void scalar_const(struct uebpf_scalar *s, uint64_t v);
 bool scalar_is_const(const struct uebpf_scalar *s);
+/* nothing known: the kernel's __is_scalar_unbounded */
+bool scalar_is_unbounded(const struct uebpf_scalar *s);
 /* Tighten tnum and all four ranges from each other (__update_reg_bounds,
  * __reg_deduce_bounds, __reg_bound_offset). */
 void scalar_sync(struct uebpf_scalar *s);

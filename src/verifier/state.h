@@ -92,6 +92,7 @@ struct vstate {
 	uint32_t refs[MAX_REFS];
 	uint32_t ref_insn[MAX_REFS];
 	struct saved *parent;                  /* the state stored last on this path */
+	bool speculative;                      /* a path only speculative execution takes (unprivileged) */
 };
 
 #endif

@@ -34,6 +34,11 @@ struct pending {
 	uint32_t insn;
 };
 
+struct alu_aux {
+	uint8_t state; /* 0: not seen yet */
+	uint32_t limit;
+};
+
 struct env {
 	const struct bpf_insn *insns;
 	size_t n;
@@ -57,6 +62,8 @@ struct env {
 	size_t n_pool, cap_pool;
 	struct frame *compact_free[STACK_SLOTS + 1]; /* compact frames to reuse, by slots; linked through regs[0] */
 	uint32_t next_id;
+	struct alu_aux *alu;     /* per insn: unprivileged pointer arithmetic's masking (alu_state, alu_limit) */
+	bool explore_alu_limits; /* an unknown scalar moved a pointer: prune only on equal scalars */
 	uint64_t processed;
 	uint64_t jmps;           /* jumps processed */
 	uint64_t prev_jmps, prev_processed; /* when the last state was saved */
@@ -241,14 +248,16 @@ static bool is_ptr(const struct reg *r)
 }
 
 /* old contains cur: every value cur allows, old allows */
-static bool reg_within(const struct reg *old, const struct reg *cur)
+/* exact: scalars must be equal, not only contained (the kernel's
+ * explore_alu_limits) */
+static bool reg_within(const struct reg *old, const struct reg *cur, bool exact)
 {
 	if (old->type == NOT_INIT)
 		return true;
 	if (old->type != cur->type)
 		return false;
 	if (old->type == SCALAR)
-		return scalar_within(&old->var, &cur->var);
+		return exact ? !memcmp(&old->var, &cur->var, sizeof(old->var)) : scalar_within(&old->var, &cur->var);
 	if (old->off != cur->off || old->map != cur->map || old->ref != cur->ref || old->frame != cur->frame ||
 	    old->mem_size != cur->mem_size || !scalar_within(&old->var, &cur->var))
 		return false;
@@ -260,14 +269,14 @@ static bool reg_within(const struct reg *old, const struct reg *cur)
 
 /* relax: registers where any scalar stands for any other (no path from here
  * needs their value) */
-static bool frame_within(const struct frame *old, const struct frame *cur, uint16_t relax)
+static bool frame_within(const struct frame *old, const struct frame *cur, uint16_t relax, bool exact)
 {
 	if (old->callsite != cur->callsite || old->callback_ret != cur->callback_ret)
 		return false;
 	for (int r = 0; r < MAX_BPF_REG; r++) {
 		if ((relax >> r & 1) && old->regs[r].type == SCALAR && cur->regs[r].type == SCALAR)
 			continue;
-		if (!reg_within(&old->regs[r], &cur->regs[r]))
+		if (!reg_within(&old->regs[r], &cur->regs[r], exact))
 			return false;
 	}
 	/* slots old does not hold are SLOT_INVALID there: anything is within */
@@ -281,7 +290,7 @@ static bool frame_within(const struct frame *old, const struct frame *cur, uint1
 				continue;
 			if (o != c)
 				return false;
-			if (o == SLOT_SPILL && b == 0 && !reg_within(&os->spill, &cs->spill))
+			if (o == SLOT_SPILL && b == 0 && !reg_within(&os->spill, &cs->spill, exact))
 				return false;
 		}
 	}
@@ -289,13 +298,16 @@ static bool frame_within(const struct frame *old, const struct frame *cur, uint1
 }
 
 /* relax applies to the innermost frame, the one running the instruction */
-static bool state_within(const struct vstate *old, const struct vstate *cur, uint16_t relax)
+static bool state_within(const struct vstate *old, const struct vstate *cur, uint16_t relax, bool exact)
 {
+	/* a path explored only speculatively proves nothing for a real one */
+	if (old->speculative && !cur->speculative)
+		return false;
 	if (old->depth != cur->depth || old->n_refs != cur->n_refs ||
 	    memcmp(old->refs, cur->refs, old->n_refs * sizeof(old->refs[0])))
 		return false;
 	for (uint32_t i = 0; i <= old->depth; i++)
-		if (!frame_within(old->fr[i], cur->fr[i], i == old->depth ? relax : 0))
+		if (!frame_within(old->fr[i], cur->fr[i], i == old->depth ? relax : 0, exact))
 			return false;
 	return true;
 }
@@ -376,6 +388,67 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Unprivileged programs may not loop at all: the kernel's depth-first walk
+ * from insn 0 (fall-through first, then the jump target or the callee) and
+ * its message for the first edge back to an instruction still on the walk's
+ * stack. */
+static int check_back_edges(struct env *e)
+{
+	enum { NEW = 0, ON_STACK = 0x10, DONE = 0x20, FALL = 1, BRANCH = 2 };
+	size_t n = e->n;
+	uint8_t *st = calloc(n, 1);
+	uint32_t *stack = malloc(n * sizeof(*stack));
+	int rc = 0;
+	if (!st || !stack) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	size_t top = 0;
+	stack[top++] = 0;
+	st[0] = ON_STACK;
+	while (top && !rc) {
+		uint32_t t = stack[top - 1];
+		const struct bpf_insn *in = &e->insns[t];
+		uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
+		bool jmp = cls == BPF_JMP || cls == BPF_JMP32;
+		int64_t w[2] = { -1, -1 }; /* fall-through, branch */
+		if (!jmp || (op == BPF_CALL && in->src_reg != BPF_PSEUDO_CALL)) {
+			w[0] = t + 1;
+		} else if (op == BPF_CALL) {
+			w[0] = t + 1;
+			w[1] = (int64_t)t + 1 + in->imm;
+		} else if (op == BPF_JA) {
+			w[1] = (int64_t)t + 1 + (cls == BPF_JMP32 ? in->imm : in->off);
+		} else if (op != BPF_EXIT) {
+			w[0] = t + 1;
+			w[1] = (int64_t)t + 1 + in->off;
+		}
+		bool pushed = false;
+		for (int k = 0; k < 2 && !pushed && !rc; k++) {
+			uint8_t edge = k ? BRANCH : FALL;
+			if (w[k] < 0 || w[k] >= (int64_t)n || (st[t] & edge))
+				continue;
+			uint32_t to = (uint32_t)w[k];
+			st[t] |= edge;
+			if (st[to] == NEW) {
+				st[to] = ON_STACK;
+				stack[top++] = to;
+				pushed = true;
+			} else if (st[to] & ON_STACK) {
+				rc = reject(e, -1, "back-edge from insn %u to %u", t, to);
+			}
+		}
+		if (!pushed && !rc) {
+			st[t] = (uint8_t)((st[t] & ~ON_STACK) | DONE);
+			top--;
+		}
+	}
+out:
+	free(st);
+	free(stack);
+	return rc;
+}
+
 static int check_cfg(struct env *e)
 {
 	size_t n = e->n;
@@ -451,6 +524,11 @@ static int check_cfg(struct env *e)
 		if ((cls != BPF_JMP && cls != BPF_JMP32) || (op != BPF_EXIT && op != BPF_JA) ||
 		    (end >= 2 && is_lddw(&e->insns[end - 2]) && !(end >= 3 && is_lddw(&e->insns[end - 3]))))
 			return reject(e, -1, "last insn is not an exit or jmp");
+	}
+	if (!e->priv) {
+		int rc = check_back_edges(e);
+		if (rc)
+			return rc;
 	}
 	/* reachability: a depth-first walk from each subprogram entry */
 	uint8_t *seen = calloc(n, 1);
@@ -730,7 +808,12 @@ static int check_stack(struct env *e, struct vstate *s, int insn, int regno, con
 		e->subprog_stack[f->subprog] = depth;
 	int base = (int)(at + UEBPF_STACK_SIZE);
 	if (write) {
-		bool spill = size == 8 && val && (is_ptr(val) || val->type == SCALAR) && !(base % 8);
+		/* as the kernel: a scalar is remembered only by privileged programs
+		 * and only when it is bounded and not zero (zero is STACK_ZERO);
+		 * otherwise the bytes are just written */
+		bool known_scalar = val && val->type == SCALAR && e->priv && !scalar_is_unbounded(&val->var) &&
+				    !(var_const(val) && !var_value(val));
+		bool spill = size == 8 && val && (is_ptr(val) || known_scalar) && !(base % 8);
 		if (spill) {
 			struct stack_slot *sl = frame_slot(f, base);
 			memset(sl->stype, SLOT_SPILL, 8);
@@ -913,6 +996,61 @@ static int check_mem(struct env *e, struct vstate *s, int insn, int regno, int o
 
 /* ---- ALU ---------------------------------------------------------------------- */
 
+static int push_speculative(struct env *e, struct vstate *s, uint32_t insn, int r1, int r2);
+
+/* ---- unprivileged pointer arithmetic (the kernel's Spectre v1 sanitation) ----
+ * Pointer +/- register: the kernel masks the offset at run time to how far
+ * the pointer may move, so it needs one masking per instruction: the same
+ * direction and limit on every path (alu_state, alu_limit), pointers only to
+ * the stack or a map value, offsets of one sign, and a result inside the
+ * object. */
+#define NOROOT "pointer arithmetic with it prohibited for !root"
+enum { ALU_SANITIZE_SRC = 1, ALU_SANITIZE_DST = 2, ALU_NEG_VALUE = 4, ALU_IMMEDIATE = 8 };
+
+/* how far p may move in the masked direction; -1: not a stack or map value
+ * pointer, -2: already outside */
+static int ptr_limit(struct env *e, const struct reg *p, bool mask_to_left, uint32_t *limit)
+{
+	uint32_t max, lim;
+	switch (p->type) {
+	case PTR_STACK:
+		max = UEBPF_STACK_SIZE + mask_to_left;
+		lim = (uint32_t)-(int64_t)(p->var.var_off.value + (uint64_t)(int64_t)p->off);
+		break;
+	case PTR_MAP_VALUE:
+		max = e->o->maps[p->map].value_size;
+		lim = (uint32_t)((mask_to_left ? (uint64_t)p->var.smin : p->var.umax) + (uint64_t)(int64_t)p->off);
+		break;
+	default:
+		return -1;
+	}
+	if (lim >= max)
+		return -2;
+	*limit = lim;
+	return 0;
+}
+
+/* the result of unprivileged pointer arithmetic must stay inside its object */
+static int sanitize_bounds(struct env *e, int insn, int regno, const struct reg *r)
+{
+	if (r->type == PTR_STACK) {
+		int64_t off = (int64_t)r->off + (int64_t)r->var.var_off.value;
+		if (!var_const(r))
+			return reject(e, insn,
+				      "R%d variable stack access prohibited for !root, var_off=(0x%" PRIx64 "; 0x%" PRIx64 ") off=%d",
+				      regno, r->var.var_off.value, r->var.var_off.mask, r->off);
+		if (off >= 0 || off < -UEBPF_STACK_SIZE)
+			return reject(e, insn, "R%d stack pointer arithmetic goes out of range, prohibited for !root; off=%" PRId64,
+				      regno, off);
+	} else if (r->type == PTR_MAP_VALUE) {
+		uint32_t vs = e->o->maps[r->map].value_size;
+		if (r->var.smin + r->off < 0 || r->var.umax + (uint64_t)(int64_t)r->off + 1 > vs)
+			return reject(e, insn, "R%d pointer arithmetic of map value goes out of range, prohibited for !root",
+				      regno);
+	}
+	return 0;
+}
+
 static int check_alu(struct env *e, struct vstate *s, int insn)
 {
 	const struct bpf_insn *in = &e->insns[insn];
@@ -1016,6 +1154,38 @@ static int check_alu(struct env *e, struct vstate *s, int insn)
 	if (!var_const(k) && k->var.smin == INT64_MIN && p->type != PTR_STACK)
 		return reject(e, insn, "math between %s pointer and register with unbounded min value is not allowed",
 			      type_name(p->type));
+	/* unprivileged: the masking the kernel would emit must be possible */
+	bool sanitize = !e->priv && by_reg;
+	bool mask_to_left = false;
+	uint32_t limit_before = 0;
+	uint8_t alu_state = 0;
+	const char *opname = op == BPF_ADD ? "add" : "sub";
+	if (sanitize && !s->speculative) {
+		bool off_imm = var_const(k), off_neg = k->var.smin < 0;
+		if (!off_imm && (k->var.smin < 0) != (k->var.smax < 0))
+			return reject(e, insn, "R%d has unknown scalar with mixed signed bounds, " NOROOT,
+				      dptr ? in->src_reg : in->dst_reg);
+		mask_to_left = (op == BPF_ADD && off_neg) || (op == BPF_SUB && !off_neg);
+		int rc = ptr_limit(e, p, mask_to_left, &limit_before);
+		if (rc == -1)
+			return reject(e, insn, "R%d has pointer with unsupported alu operation, " NOROOT,
+				      dptr ? in->dst_reg : in->src_reg);
+		if (rc == -2)
+			return reject(e, insn, "R%d tried to %s beyond pointer bounds, " NOROOT, in->dst_reg, opname);
+		alu_state = (off_neg ? ALU_NEG_VALUE : 0) | (off_imm ? ALU_IMMEDIATE : 0) |
+			    (dptr ? ALU_SANITIZE_SRC : ALU_SANITIZE_DST);
+		if (!off_imm)
+			e->explore_alu_limits = true;
+	}
+	if (sanitize && !var_const(k)) {
+		/* speculatively the masked offset is 0: the pointer as it was */
+		struct reg keep = *d;
+		*d = *p;
+		int err = push_speculative(e, s, (uint32_t)insn + 1, -1, -1);
+		*d = keep;
+		if (err)
+			return err;
+	}
 	struct reg r = *p;
 	if (var_const(k)) {
 		int64_t v = var_value(k);
@@ -1032,6 +1202,21 @@ static int check_alu(struct env *e, struct vstate *s, int insn)
 			r.id = ++e->next_id;
 			r.range = 0;
 		}
+	}
+	if (!e->priv && sanitize_bounds(e, insn, in->dst_reg, &r))
+		return -EACCES;
+	if (sanitize && !s->speculative) {
+		uint32_t limit_after;
+		if (ptr_limit(e, &r, mask_to_left, &limit_after))
+			return reject(e, insn, "R%d tried to %s beyond pointer bounds, " NOROOT, in->dst_reg, opname);
+		int32_t diff = (int32_t)(limit_before - limit_after);
+		uint32_t limit = (uint32_t)(diff < 0 ? -(int64_t)diff : diff);
+		struct alu_aux *aux = &e->alu[insn];
+		if (aux->state && (aux->state != alu_state || aux->limit != limit))
+			return reject(e, insn, "R%d tried to %s from different maps, paths or scalars, " NOROOT, in->dst_reg,
+				      opname);
+		aux->state = alu_state;
+		aux->limit = limit;
 	}
 	*d = r;
 	return 0;
@@ -1096,6 +1281,23 @@ static int push_branch(struct env *e, struct vstate *s, uint32_t insn)
 	if (p->st.parent)
 		p->st.parent->branches++;
 	e->n_pending++;
+	return 0;
+}
+
+/* Unprivileged programs: the side of a decided branch that never runs, or
+ * the instruction after a pointer moved by an unknown scalar, is still
+ * explored as speculative execution may take it (the kernel's
+ * sanitize_speculative_path), with the registers given made unknown. */
+static int push_speculative(struct env *e, struct vstate *s, uint32_t insn, int r1, int r2)
+{
+	if (push_branch(e, s, insn))
+		return -EACCES;
+	struct vstate *t = &e->stack[e->n_pending - 1].st;
+	t->speculative = true;
+	if (r1 >= 0)
+		mark_unknown(R(t, r1));
+	if (r2 >= 0)
+		mark_unknown(R(t, r2));
 	return 0;
 }
 
@@ -1169,6 +1371,10 @@ static int check_cond_jmp(struct env *e, struct vstate *s, int insn, int *next)
 		return push_branch(e, s, (uint32_t)target);
 	}
 	int taken = scalar_branch(&d->var, &src->var, op, is32);
+	if (taken >= 0 && !e->priv &&
+	    push_speculative(e, s, (uint32_t)(taken ? insn + 1 : target), in->dst_reg,
+			     BPF_SRC(in->code) == BPF_X ? in->src_reg : -1))
+		return -EACCES;
 	if (taken == 1) {
 		*next = target;
 		return 0;
@@ -1227,9 +1433,14 @@ static int check_helper_mem(struct env *e, struct vstate *s, int insn, int regno
 		}
 		/* privileged programs may pass stack they never wrote (the kernel's allow_uninit_stack) */
 		for (int64_t k = 0; k < end - at && !e->priv; k++)
-			if (frame_stype(f, (int)(base + k)) == SLOT_INVALID)
-				return reject(e, insn, "invalid read from stack R%d off=%" PRId64 " size=%" PRIu64, regno, at,
-					      size);
+			if (frame_stype(f, (int)(base + k)) == SLOT_INVALID) {
+				/* the kernel words it by whether the byte's slot was ever allocated on this path */
+				if ((uint32_t)(STACK_SLOTS - 1 - (base + k) / 8) >= f->nslots)
+					return reject(e, insn, "invalid read from stack R%d off=%" PRId64 " size=%" PRIu64,
+						      regno, at, size);
+				return reject(e, insn, "invalid read from stack R%d off %" PRId64 "+%" PRId64 " size %" PRIu64,
+					      regno, at, k, size);
+			}
 		return 0;
 	}
 	case PTR_MAP_VALUE: {
@@ -1899,12 +2110,12 @@ static int visited(struct env *e, struct vstate *s, int insn, bool *prune)
 	for (struct saved **link = &e->states[insn], *v; (v = *link);) {
 		if (v->branches) {
 			/* an ancestor on this path: the same state again loops forever */
-			if (state_within(&v->st, s, 0) && state_within(s, &v->st, 0))
+			if (state_within(&v->st, s, 0, false) && state_within(s, &v->st, 0, false))
 				return reject(e, insn, "infinite loop detected at insn %d", insn);
 			link = &v->next, count++;
 			continue;
 		}
-		if (state_within(&v->st, s, (uint16_t)~e->need[insn])) {
+		if (state_within(&v->st, s, (uint16_t)~e->need[insn], e->explore_alu_limits)) {
 			v->hits++;
 			*prune = true;
 			return 0;
@@ -1991,8 +2202,23 @@ static int do_check(struct env *e)
 			log_insn(e, &s, insn);
 		uint8_t cls = BPF_CLASS(e->insns[insn].code);
 		e->jmps += cls == BPF_JMP || cls == BPF_JMP32;
-		if ((err = check_insn(e, &s, insn, &next)))
-			break;
+		size_t log_at = e->log_len;
+		if ((err = check_insn(e, &s, insn, &next))) {
+			/* an unsafe step only speculative execution would take ends
+			 * that path (the kernel since 6.17 puts a speculation barrier
+			 * before the instruction instead of refusing the program) */
+			if (!s.speculative || (err != -EACCES && err != -EINVAL && err != -EPERM))
+				break;
+			if (!e->o->log_level && e->log && log_at <= e->log_len) {
+				e->log_len = log_at;
+				e->log[log_at] = 0;
+			}
+			e->err_insn = -1;
+			e->alu[insn].state = 0;
+			err = 0;
+			insn = -1;
+			continue;
+		}
 		if (is_lddw(&e->insns[insn]) && next == insn + 1)
 			next = insn + 2;
 		insn = next;
@@ -2185,7 +2411,8 @@ int uebpf_verify(const struct bpf_insn *insns, size_t n, const struct uebpf_veri
 		e.call_map[i] = -1;
 	e.subprog_of = calloc(n, sizeof(*e.subprog_of));
 	e.states = calloc(n, sizeof(*e.states));
-	if (!e.prune || !e.ctx_access || !e.call_map || !e.subprog_of || !e.states) {
+	e.alu = calloc(n, sizeof(*e.alu));
+	if (!e.prune || !e.ctx_access || !e.call_map || !e.subprog_of || !e.states || !e.alu) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -2221,6 +2448,7 @@ out:
 		}
 	free(e.states);
 	free(e.prune);
+	free(e.alu);
 	free(e.need);
 	free(e.ctx_access);
 	free(e.call_map);

@@ -6,7 +6,12 @@
  * verdicts are compared and the agreement printed. Soundness: every program
  * uebpf accepts also runs in the checked interpreter on its context and must
  * never fault. Fixed seed. Fails on any soundness violation and on any
- * program uebpf accepts that the kernel rejects. */
+ * program uebpf accepts that the kernel rejects.
+ *
+ * With UEBPF_GEN_UNPRIV=1 (and kernel.unprivileged_bpf_disabled 0) the
+ * socket filters among them are verified under the unprivileged rules, by
+ * uebpf and by the kernel (this process drops its BPF capabilities after
+ * making the map); the other program types are skipped. */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -21,6 +26,7 @@
 #include <uebpf/verifier.h>
 
 #include "maps/map.h"
+#include "vcase.h"
 
 #define PROGRAMS 5000
 #define I(CODE, DST, SRC, OFF, IMM) \
@@ -266,13 +272,29 @@ int main(void)
 	bool kernel = kmap >= 0;
 	if (!kernel)
 		printf("note: bpf() is not permitted here (%s): verdicts are not compared with the kernel\n", strerror(-kmap));
+	bool unpriv = getenv("UEBPF_GEN_UNPRIV") && !strcmp(getenv("UEBPF_GEN_UNPRIV"), "1");
+	if (unpriv) {
+		char why[256];
+		if (!vcase_kernel_unpriv_available(why, sizeof(why))) {
+			printf("skip: unprivileged generation: %s\n", why);
+			return 77;
+		}
+		if (vcase_drop_bpf_caps()) {
+			printf("capset: %s\n", strerror(errno));
+			return 1;
+		}
+		printf("unprivileged: socket filters only, verified without CAP_BPF/CAP_SYS_ADMIN/CAP_PERFMON\n");
+	}
 	int agree[N_KINDS] = { 0 }, total[N_KINDS] = { 0 }, ours_only[N_KINDS] = { 0 }, kern_only[N_KINDS] = { 0 };
 	int unsound = 0, accepted = 0;
 	static char vlog[1 << 14], klog[1 << 14];
 	for (int i = 0; i < PROGRAMS; i++) {
 		struct gen g;
 		gen_prog(&g, (enum kind)(i % N_KINDS));
-		struct uebpf_verify_opts o = { .sz = sizeof(o), .prog_type = g.type, .gpl = true, .maps = &vmap, .n_maps = 1 };
+		if (unpriv && g.type != BPF_PROG_TYPE_SOCKET_FILTER)
+			continue;
+		struct uebpf_verify_opts o = { .sz = sizeof(o), .prog_type = g.type, .gpl = true, .maps = &vmap, .n_maps = 1,
+					       .unpriv = unpriv };
 		struct uebpf_verify_result res;
 		int ours = uebpf_verify(g.insns, g.n, &o, &res, vlog, sizeof(vlog));
 		if (!ours) {

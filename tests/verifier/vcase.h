@@ -12,6 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <uebpf/isa.h>
@@ -103,6 +107,87 @@ static inline bool vcase_matches(const struct vcase *c, int err, const char *log
 }
 
 /* The kernel's verdict on the case: 0 accepted, else -errno; its log in log. */
+/* Drop the capabilities that make a BPF loader privileged to the kernel's
+ * verifier (CAP_SYS_ADMIN, CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN): what is
+ * left loads socket filters under the unprivileged rules, when
+ * kernel.unprivileged_bpf_disabled is 0. */
+static inline int vcase_drop_bpf_caps(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+	if (syscall(SYS_capget, &h, d))
+		return -1;
+	const int caps[] = { CAP_SYS_ADMIN, 39 /* CAP_BPF */, 38 /* CAP_PERFMON */, CAP_NET_ADMIN };
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		d[caps[i] / 32].effective &= ~(1u << (caps[i] % 32));
+		d[caps[i] / 32].permitted &= ~(1u << (caps[i] % 32));
+	}
+	return syscall(SYS_capset, &h, d) ? -1 : 0;
+}
+
+/* May this machine check unprivileged cases (kernel.unprivileged_bpf_disabled
+ * is 0)? why says why not. */
+static inline bool vcase_kernel_unpriv_available(char *why, size_t why_sz)
+{
+	FILE *f = fopen("/proc/sys/kernel/unprivileged_bpf_disabled", "r");
+	int v = -1;
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	if (v != 0) {
+		snprintf(why, why_sz, "kernel.unprivileged_bpf_disabled is %d, so the kernel loads nothing unprivileged", v);
+		return false;
+	}
+	return true;
+}
+
+static inline int vcase_kernel_load(const struct vcase *c, const struct bpf_insn *insns, char *log, size_t log_sz)
+{
+	LIBBPF_OPTS(bpf_prog_load_opts, o, .log_buf = log, .log_size = (uint32_t)log_sz, .log_level = 1,
+		    .prog_flags = c->strict_alignment ? BPF_F_STRICT_ALIGNMENT : 0);
+	log[0] = 0;
+	int fd = bpf_prog_load(c->prog_type, "vcase", "GPL", insns, c->n_insns, &o);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	return fd;
+}
+
+/* An unprivileged load in a child without the BPF capabilities (the maps
+ * made by the caller are inherited); the log comes back through shared
+ * memory. */
+static inline int vcase_kernel_load_unpriv(const struct vcase *c, const struct bpf_insn *insns, char *log,
+					   size_t log_sz)
+{
+	struct shared {
+		int ret;
+		char log[];
+	} *sh = mmap(NULL, sizeof(*sh) + log_sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sh == MAP_FAILED)
+		return -errno;
+	sh->ret = -ECHILD;
+	sh->log[0] = 0;
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (vcase_drop_bpf_caps()) {
+			snprintf(sh->log, log_sz, "capset: %s", strerror(errno));
+			_exit(1);
+		}
+		sh->ret = vcase_kernel_load(c, insns, sh->log, log_sz);
+		_exit(0);
+	}
+	int status;
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		sh->ret = -ECHILD;
+	snprintf(log, log_sz, "%s", sh->log);
+	int ret = sh->ret;
+	munmap(sh, sizeof(*sh) + log_sz);
+	return ret;
+}
+
 static inline int vcase_kernel_verify(const struct vcase *c, char *log, size_t log_sz)
 {
 	int fds[VCASE_MAX_MAPS];
@@ -126,18 +211,11 @@ static inline int vcase_kernel_verify(const struct vcase *c, char *log, size_t l
 		    (insns[i].src_reg == BPF_PSEUDO_MAP_FD || insns[i].src_reg == BPF_PSEUDO_MAP_VALUE) &&
 		    insns[i].imm >= 0 && insns[i].imm < c->n_maps)
 			insns[i].imm = fds[insns[i].imm];
-	LIBBPF_OPTS(bpf_prog_load_opts, o, .log_buf = log, .log_size = (uint32_t)log_sz, .log_level = 1,
-		    .prog_flags = c->strict_alignment ? BPF_F_STRICT_ALIGNMENT : 0);
-	log[0] = 0;
-	int fd = bpf_prog_load(c->prog_type, "vcase", "GPL", insns, c->n_insns, &o);
+	int ret = c->unpriv ? vcase_kernel_load_unpriv(c, insns, log, log_sz) : vcase_kernel_load(c, insns, log, log_sz);
 	free(insns);
 	for (int i = 0; i < c->n_maps; i++)
 		close(fds[i]);
-	if (fd >= 0) {
-		close(fd);
-		return 0;
-	}
-	return fd;
+	return ret;
 }
 
 /* The kernel's message: the last log line that is not a statistics line. */
