@@ -81,6 +81,7 @@ struct column {
 	bool ok;
 	char why[768];
 	struct uebpf_prog *prog;
+	uebpf_prog_fn fn; /* the JIT's function, called as DPDK's is (uebpf_prog_function) */
 	struct bench_dpdk *dpdk;
 	bench_dpdk_jit_fn dpdk_jit;
 	/* The kernel puts each JIT image at a random offset, and code placement
@@ -156,10 +157,16 @@ static double batch(struct column *col, enum col c, void *mem, uint64_t len, nat
 	double t0 = now_ns(), t;
 
 	switch (c) {
-	case C_INTERP_LOOP:
-	case C_INTERP_UNROLLED:
 	case C_JIT_LOOP:
 	case C_JIT_UNROLLED:
+		if (col->fn) {
+			for (uint64_t i = 0; i < iters; i++)
+				x ^= col->fn(mem, len);
+			break;
+		}
+		/* fall through */
+	case C_INTERP_LOOP:
+	case C_INTERP_UNROLLED:
 		for (uint64_t i = 0; i < iters; i++) {
 			uebpf_prog_run(col->prog, mem, len, &r, NULL, 0);
 			x ^= r;
@@ -283,10 +290,12 @@ static void load_uebpf(struct column *cols, enum col c, const struct bpf_insn *i
 	char log[512] = "";
 
 	set_stage("loading", c);
-	if (uebpf_prog_load(insns, n, &o, &col->prog, log, sizeof(log)))
+	if (uebpf_prog_load(insns, n, &o, &col->prog, log, sizeof(log))) {
 		snprintf(col->why, sizeof(col->why), "unavailable: %s", log);
-	else
+	} else {
 		col->ok = true;
+		col->fn = uebpf_prog_function(col->prog);
+	}
 }
 
 static bool has_bpf_calls(const struct bpf_insn *insns, size_t n)

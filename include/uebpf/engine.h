@@ -87,6 +87,14 @@ int uebpf_prog_remove_region(struct uebpf_prog *prog, void *addr);
 int uebpf_prog_run(struct uebpf_prog *prog, void *mem, size_t mem_len, uint64_t *ret, char *log,
 		   size_t log_sz);
 
+/* The native function of a JIT-compiled program that tail-calls nothing and
+ * has no callbacks, or NULL: fn(mem, mem_len) returns r0, exactly what
+ * uebpf_prog_run does for such a program, without the call around it (as
+ * DPDK's rte_bpf_get_jit hands out its function). Valid until the program
+ * is freed. */
+typedef uint64_t (*uebpf_prog_fn)(void *mem, uint64_t mem_len);
+uebpf_prog_fn uebpf_prog_function(const struct uebpf_prog *prog);
+
 /* The instructions as loaded (after pseudo-lddw resolution). */
 const struct bpf_insn *uebpf_prog_insns(const struct uebpf_prog *prog, size_t *n);
 enum uebpf_engine uebpf_prog_engine(const struct uebpf_prog *prog);

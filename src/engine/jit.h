@@ -10,6 +10,7 @@
 
 /* CPU features the x86-64 back end may use. */
 #define UEBPF_JIT_X86_BMI2 (1u << 0) /* shlx/shrx/sarx, mulx */
+#define UEBPF_JIT_X86_JCC_PAD (1u << 1) /* keep jumps off 32-byte boundaries (Intel's JCC erratum fix) */
 
 /* The features of the CPU we run on. */
 unsigned uebpf_jit_x86_64_cpu_features(void);

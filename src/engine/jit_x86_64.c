@@ -446,8 +446,10 @@ static void nops(struct jit *j, size_t count)
 /* Bytes to put before [start, end) so that it neither crosses nor ends at a
  * 32-byte boundary: on CPUs with the JCC erratum fix, a jump that does is
  * not served from the uop cache. */
-static size_t jcc_erratum_pad(size_t start, size_t end)
+static size_t jcc_erratum_pad(const struct jit *j, size_t start, size_t end)
 {
+	if (!(j->features & UEBPF_JIT_X86_JCC_PAD))
+		return 0;
 	if (start / FETCH_WINDOW == (end - 1) / FETCH_WINDOW && end % FETCH_WINDOW)
 		return 0;
 	return FETCH_WINDOW - start % FETCH_WINDOW;
@@ -469,7 +471,7 @@ static void jump(struct jit *j, int cc, size_t l)
 		j->fell = false;
 	for (;;) {
 		size_t size = !*is_long ? 2 : cc < 0 ? 5 : 6;
-		pad = jcc_erratum_pad(start, j->len + size);
+		pad = jcc_erratum_pad(j, start, j->len + size);
 		end = (int64_t)(j->len + pad + size);
 		if (*is_long || !known || is_s8(target - end))
 			break;
@@ -2401,10 +2403,15 @@ static int emit_pass(struct jit *j)
 
 unsigned uebpf_jit_x86_64_cpu_features(void)
 {
-	unsigned a, b, c, d;
+	unsigned a, b, c, d, f = 0;
 	if (__get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 8)))
-		return UEBPF_JIT_X86_BMI2;
-	return 0;
+		f |= UEBPF_JIT_X86_BMI2;
+	/* the microcode fix for the JCC erratum (Skylake-derived Intel cores)
+	 * keeps jumps that cross or end at a 32-byte boundary out of the uop
+	 * cache; other vendors' cores gain nothing from the padding */
+	if (__get_cpuid(0, &a, &b, &c, &d) && b == 0x756e6547 && d == 0x49656e69 && c == 0x6c65746e) /* GenuineIntel */
+		f |= UEBPF_JIT_X86_JCC_PAD;
+	return f;
 }
 
 static void jit_release(struct jit *j)

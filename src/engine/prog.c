@@ -133,6 +133,12 @@ int uebpf_prog_load(const struct bpf_insn *insns, size_t n, const struct uebpf_p
 	err = resolve(prog, &o, log, log_sz);
 	if (!err && o.engine == UEBPF_ENGINE_JIT)
 		err = uebpf_jit_x86_64_compile(prog, log, log_sz);
+	if (!err && o.engine == UEBPF_ENGINE_JIT && !n_cb) {
+		prog->jit_plain = true;
+		for (size_t i = 0; i < n; i++)
+			if (insns[i].code == (BPF_JMP | BPF_CALL) && !insns[i].src_reg && insns[i].imm == BPF_FUNC_tail_call)
+				prog->jit_plain = false;
+	}
 	/* callbacks run in the interpreter, also from JIT-compiled code */
 	if (!err && (o.engine == UEBPF_ENGINE_INTERP || prog->n_callbacks))
 		err = uebpf_interp_prepare(prog, log, log_sz);
@@ -206,6 +212,12 @@ int uebpf_prog_remove_region(struct uebpf_prog *prog, void *addr)
 
 int uebpf_prog_run(struct uebpf_prog *prog, void *mem, size_t mem_len, uint64_t *ret, char *log, size_t log_sz)
 {
+	/* nothing in it can start another run: no per-thread run state to set
+	 * up (in a shared library each thread-local costs a __tls_get_addr) */
+	if (prog->jit_plain) {
+		*ret = prog->jit_fn(mem, mem_len);
+		return 0;
+	}
 	if (in_run)
 		return run(prog, mem, mem_len, ret, log, log_sz);
 	in_run = true;
@@ -242,6 +254,11 @@ uint64_t uebpf_engine_tail_call_sub(uint64_t ctx, uint64_t map, uint64_t index)
 		return t.value;
 	tail_exit_value = t.value;
 	longjmp(*tail_exit, 1);
+}
+
+uebpf_prog_fn uebpf_prog_function(const struct uebpf_prog *prog)
+{
+	return prog->jit_plain ? prog->jit_fn : NULL;
 }
 
 const struct bpf_insn *uebpf_prog_insns(const struct uebpf_prog *prog, size_t *n)

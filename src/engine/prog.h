@@ -16,7 +16,7 @@ struct uebpf_region {
 	bool writable;
 };
 
-typedef uint64_t (*uebpf_jit_fn)(void *mem, uint64_t mem_len);
+typedef uebpf_prog_fn uebpf_jit_fn;
 
 /* A BPF function passed to helpers (lddw src=BPF_PSEUDO_FUNC): entry is its
  * first instruction; it runs in the interpreter. */
@@ -54,6 +54,7 @@ struct uebpf_prog {
 	uint32_t *jit_offsets; /* n + 1 entries */
 	uebpf_jit_fn jit_fn;
 	bool jit_sub_tail_calls; /* a subprogram tail-calls: runs need a way out of every frame */
+	bool jit_plain;          /* JIT code with no tail calls and no callbacks: a run is one call */
 };
 
 /* Interpreter: prepare decodes prog->insns into interp_code at load (freed

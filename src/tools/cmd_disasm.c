@@ -19,9 +19,8 @@ static const char help[] =
 	"      --style=llvm     as llvm-objdump -d prints it: index, bytes and\n"
 	"                       r0 = *(u32 *)(r1 + 0)\n"
 	"      --jited          JIT-compile the program for x86-64 and print each BPF\n"
-	"                       instruction followed by the native code it became.\n"
-	"                       Until the verifier lands the JIT trusts its input:\n"
-	"                       compile only programs you trust\n"
+	"                       instruction followed by the native code it became\n"
+	"                       (compiled as a verified program would be, not run)\n"
 	"      --harden         with --jited: blind every immediate with a random key,\n"
 	"                       as the kernel's bpf_jit_harden does\n"
 	"  -h, --help           show this help\n";

@@ -750,9 +750,38 @@ static void test_refusals(void **state)
 	expect_refused(ld_in_sub, N(ld_in_sub), "insn 2: ");
 }
 
+/* uebpf_prog_function: the JIT's function for programs nothing can
+ * re-enter (it returns what uebpf_prog_run returns), NULL for the others. */
+static void test_prog_function(void **state)
+{
+	struct bpf_insn plain[] = { MOV64_IMM(0, 41), I(BPF_ALU64 | BPF_ADD | BPF_X, 0, 2, 0, 0), EXIT };
+	struct bpf_insn tail[] = { MOV64_IMM(2, 0), MOV64_IMM(3, 0), I(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_tail_call),
+				   MOV64_IMM(0, 0), EXIT };
+	char log[256] = "";
+	for (int k = 0; k < 3; k++) {
+		struct uebpf_prog_opts o = { .sz = sizeof(o), .engine = k == 1 ? UEBPF_ENGINE_INTERP : UEBPF_ENGINE_JIT,
+					     .flags = UEBPF_F_VERIFIED, .helpers = helpers };
+		struct uebpf_prog *p;
+		if (uebpf_prog_load(k == 2 ? tail : plain, k == 2 ? N(tail) : N(plain), &o, &p, log, sizeof(log)))
+			fail_msg("load failed: %s", log);
+		uebpf_prog_fn fn = uebpf_prog_function(p);
+		if (k == 0) {
+			uint64_t r;
+			assert_non_null(fn);
+			assert_int_equal(uebpf_prog_run(p, NULL, 1, &r, log, sizeof(log)), 0);
+			assert_int_equal(r, 42);
+			assert_int_equal(fn(NULL, 1), 42);
+		} else {
+			assert_null(fn); /* the interpreter; a tail call needs the run's state */
+		}
+		uebpf_prog_free(p);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_prog_function),
 		cmocka_unit_test(test_div_by_register),
 		cmocka_unit_test(test_div_by_constant),
 		cmocka_unit_test(test_nonzero_divisor_tracking),

@@ -60,6 +60,11 @@ static int compile(struct uebpf_prog *p, enum variant v, char *log, size_t log_s
 	p->flags = UEBPF_F_VERIFIED | (v == HARDENED ? UEBPF_F_HARDEN : 0);
 	if (v == NO_BMI2)
 		features &= ~UEBPF_JIT_X86_BMI2;
+	/* the hardened variant also lays jumps out the other way (with the JCC
+	 * erratum padding where this CPU goes without, and the reverse), so both
+	 * layouts run on any machine */
+	if (v == HARDENED)
+		features ^= UEBPF_JIT_X86_JCC_PAD;
 	return uebpf_jit_x86_64_compile_features(p, features, log, log_sz);
 }
 
