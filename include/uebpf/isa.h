@@ -45,6 +45,8 @@ int uebpf_asm(const char *text, struct bpf_insn **out, size_t *n_out, char *log,
 enum uebpf_asm_style {
 	UEBPF_ASM_STYLE_UEBPF = 0, /* the conformance-suite syntax; reassembles to the same bytes */
 	UEBPF_ASM_STYLE_LLVM = 1,  /* as llvm-objdump -d prints it: r0 = *(u32 *)(r1 + 0) */
+	UEBPF_ASM_STYLE_KERNEL = 2, /* as the kernel's verifier log prints it: r0 = *(u32 *)(r1 +0),
+				     * if r1 == 0x0 goto pc+1 (helper calls as "call #ID") */
 };
 
 /* Format the instruction at insns[i] into buf (no newline, no index prefix).

@@ -22,6 +22,7 @@ struct uebpf_verifier_map {
 	enum bpf_map_type type;
 	uint32_t key_size, value_size, max_entries, map_flags;
 	const struct uebpf_verifier_map *inner; /* map-in-map template, else NULL */
+	const char *name;                       /* for the log ("map=NAME"), or NULL */
 };
 
 /* Where an instruction came from (an object's .BTF.ext line info): the log

@@ -150,6 +150,91 @@ static void llvm_atomic(const struct bpf_insn *in, const struct isa_op *op, char
 			 in->imm == BPF_ADD ? 'r' : r, in->src_reg);
 }
 
+static int llvm_style(const struct bpf_insn *insns, size_t n, size_t i, char *buf, size_t sz);
+
+/* The kernel's print_bpf_insn (kernel/bpf/disasm.c), without the "(code) "
+ * prefix; where it differs from llvm-objdump: "(r1 +0)", "goto pc+1", jump
+ * immediates in hex, the atomics' names, lddw and helper calls. */
+static int kernel_style(const struct bpf_insn *insns, size_t n, size_t i, char *buf, size_t sz)
+{
+	static const char *const alu[16] = { "+=", "-=", "*=", "/=", "|=", "&=", "<<=", ">>=",
+					     "neg", "%=", "^=", "=", "s>>=", "endian", "", "" };
+	static const char *const size_name[4] = { "u32", "u16", "u8", "u64" };
+	const struct bpf_insn *in = &insns[i];
+	const struct isa_op *op = isa_lookup(in);
+	uint8_t cls = BPF_CLASS(in->code);
+	char r = cls == BPF_ALU || cls == BPF_JMP32 ? 'w' : 'r';
+	const char *sz_name = size_name[BPF_SIZE(in->code) >> 3];
+
+	if (!op || (op->form == FORM_LDDW && i + 1 >= n)) {
+		snprintf(buf, sz, "<unknown>");
+		return 1;
+	}
+	switch (op->form) {
+	case FORM_LDX:
+		snprintf(buf, sz, "r%d = *(%s *)(r%d %+d)", in->dst_reg, op->llvm, in->src_reg, in->off);
+		return 1;
+	case FORM_ST:
+		snprintf(buf, sz, "*(%s *)(r%d %+d) = %d", sz_name, in->dst_reg, in->off, in->imm);
+		return 1;
+	case FORM_STX:
+		snprintf(buf, sz, "*(%s *)(r%d %+d) = r%d", sz_name, in->dst_reg, in->off, in->src_reg);
+		return 1;
+	case FORM_ATOMIC: {
+		const char *w = BPF_SIZE(in->code) == BPF_DW ? "64" : "";
+		static const char *const fetch[16] = { [BPF_ADD >> 4] = "add", [BPF_AND >> 4] = "and",
+						       [BPF_OR >> 4] = "or", [BPF_XOR >> 4] = "xor" };
+		if (in->imm == BPF_CMPXCHG)
+			snprintf(buf, sz, "r0 = atomic%s_cmpxchg((%s *)(r%d %+d), r0, r%d)", w, sz_name, in->dst_reg,
+				 in->off, in->src_reg);
+		else if (in->imm == BPF_XCHG)
+			snprintf(buf, sz, "r%d = atomic%s_xchg((%s *)(r%d %+d), r%d)", in->src_reg, w, sz_name,
+				 in->dst_reg, in->off, in->src_reg);
+		else if (in->imm & BPF_FETCH)
+			snprintf(buf, sz, "r%d = atomic%s_fetch_%s((%s *)(r%d %+d), r%d)", in->src_reg, w,
+				 fetch[(in->imm & ~BPF_FETCH) >> 4 & 15], sz_name, in->dst_reg, in->off, in->src_reg);
+		else
+			snprintf(buf, sz, "lock *(%s *)(r%d %+d) %s r%d", sz_name, in->dst_reg, in->off,
+				 alu[in->imm >> 4 & 15], in->src_reg);
+		return 1;
+	}
+	case FORM_LDDW:
+		if (in->src_reg == BPF_PSEUDO_MAP_FD || in->src_reg == BPF_PSEUDO_MAP_IDX)
+			snprintf(buf, sz, "r%d = map[id:%d]", in->dst_reg, in->imm);
+		else if (in->src_reg == BPF_PSEUDO_MAP_VALUE || in->src_reg == BPF_PSEUDO_MAP_IDX_VALUE)
+			snprintf(buf, sz, "r%d = map[id:%d][0]+%d", in->dst_reg, in->imm, insns[i + 1].imm);
+		else if (in->src_reg == BPF_PSEUDO_FUNC)
+			snprintf(buf, sz, "r%d = func pc%+d", in->dst_reg, in->imm);
+		else
+			snprintf(buf, sz, "r%d = 0x%" PRIx64, in->dst_reg,
+				 (uint64_t)(uint32_t)insns[i + 1].imm << 32 | (uint32_t)in->imm);
+		return 2;
+	case FORM_LDIND:
+		snprintf(buf, sz, "r0 = *(%s *)skb[r%d + %d]", sz_name, in->src_reg, in->imm);
+		return 1;
+	case FORM_JA:
+		snprintf(buf, sz, "goto pc%+d", in->off);
+		return 1;
+	case FORM_JA32:
+		snprintf(buf, sz, "gotol pc%+d", in->imm);
+		return 1;
+	case FORM_JCOND_K:
+		snprintf(buf, sz, "if %c%d %s 0x%x goto pc%+d", r, in->dst_reg, op->llvm, (uint32_t)in->imm, in->off);
+		return 1;
+	case FORM_JCOND_X:
+		snprintf(buf, sz, "if %c%d %s %c%d goto pc%+d", r, in->dst_reg, op->llvm, r, in->src_reg, in->off);
+		return 1;
+	case FORM_CALL_LOCAL:
+		snprintf(buf, sz, "call pc%+d", in->imm);
+		return 1;
+	case FORM_CALL:
+		snprintf(buf, sz, "call #%d", in->imm);
+		return 1;
+	default:
+		return llvm_style(insns, n, i, buf, sz);
+	}
+}
+
 static int llvm_style(const struct bpf_insn *insns, size_t n, size_t i, char *buf, size_t sz)
 {
 	const struct bpf_insn *in = &insns[i];
@@ -245,6 +330,8 @@ int uebpf_disasm_insn(const struct bpf_insn *insns, size_t n, size_t i, enum ueb
 	}
 	if (style == UEBPF_ASM_STYLE_LLVM)
 		return llvm_style(insns, n, i, buf, buf_sz);
+	if (style == UEBPF_ASM_STYLE_KERNEL)
+		return kernel_style(insns, n, i, buf, buf_sz);
 	return uebpf_style(insns, n, i, buf, buf_sz);
 }
 

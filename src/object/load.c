@@ -186,7 +186,7 @@ int uebpf_object_load(struct uebpf_object *obj, const struct uebpf_object_load_o
 	for (size_t i = 0; !err && i < obj->n_maps; i++) {
 		const struct uebpf_map_info *mi = &obj->maps[i].info;
 		vmaps[i] = (struct uebpf_verifier_map){ mi->type, mi->key_size, mi->value_size, mi->max_entries,
-							 mi->map_flags, NULL };
+							 mi->map_flags, NULL, obj->maps[i].name };
 	}
 	for (size_t i = 0; !err && i < obj->n_maps; i++)
 		if (obj->maps[i].inner >= 0)

@@ -9,8 +9,8 @@
 #include "cli.h"
 
 static const char help[] =
-	"Usage: uebpf disasm [--style=uebpf|llvm] PROGRAM\n"
-	"       uebpf disasm --jited [--harden] [--style=uebpf|llvm] PROGRAM\n\n"
+	"Usage: uebpf disasm [--style=uebpf|llvm|kernel] PROGRAM\n"
+	"       uebpf disasm --jited [--harden] [--style=uebpf|llvm|kernel] PROGRAM\n\n"
 	"Print a program as text. PROGRAM is raw instructions (.bin) or assembly (.s),\n"
 	"- for standard input; any other name is read by content.\n\n"
 	"Options:\n"
@@ -18,6 +18,8 @@ static const char help[] =
 	"                       the same bytes (default)\n"
 	"      --style=llvm     as llvm-objdump -d prints it: index, bytes and\n"
 	"                       r0 = *(u32 *)(r1 + 0)\n"
+	"      --style=kernel   as the kernel's verifier log prints it: (r1 +0),\n"
+	"                       goto pc+1\n"
 	"      --jited          JIT-compile the program for x86-64 and print each BPF\n"
 	"                       instruction followed by the native code it became\n"
 	"                       (compiled as a verified program would be, not run)\n"
@@ -208,8 +210,10 @@ int cmd_disasm(int argc, char **argv)
 				style = UEBPF_ASM_STYLE_UEBPF;
 			} else if (!strcmp(optarg, "llvm")) {
 				style = UEBPF_ASM_STYLE_LLVM;
+			} else if (!strcmp(optarg, "kernel")) {
+				style = UEBPF_ASM_STYLE_KERNEL;
 			} else {
-				cli_err("disasm: unknown style '%s' (want uebpf or llvm)", optarg);
+				cli_err("disasm: unknown style '%s' (want uebpf, llvm or kernel)", optarg);
 				return 1;
 			}
 			break;

@@ -157,7 +157,7 @@ int cmd_verify(int argc, char **argv)
 	for (struct uebpf_object_map *m = uebpf_object_next_map(obj, NULL); m; m = uebpf_object_next_map(obj, m)) {
 		const struct uebpf_map_info *i = uebpf_object_map_info(m);
 		omaps[k++] = (struct uebpf_verifier_map){ i->type, i->key_size, i->value_size, i->max_entries, i->map_flags,
-							  NULL };
+							  NULL, uebpf_object_map_name(m) };
 	}
 	o.maps = omaps;
 	o.n_maps = n_maps;

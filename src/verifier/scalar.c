@@ -515,25 +515,76 @@ bool scalar_within(const struct uebpf_scalar *old, const struct uebpf_scalar *cu
 	       old->s32_max >= cur->s32_max && tnum_in(old->var_off, cur->var_off);
 }
 
+/* the kernel's verbose_snum / verbose_unum: decimal while small, else hex */
+static int fmt_snum(char *buf, size_t sz, int64_t v)
+{
+	return v >= INT16_MIN && v <= INT16_MAX ? snprintf(buf, sz, "%" PRId64, v) : snprintf(buf, sz, "%#" PRIx64, (uint64_t)v);
+}
+
+static int fmt_unum(char *buf, size_t sz, uint64_t v)
+{
+	return v <= UINT16_MAX ? snprintf(buf, sz, "%" PRIu64, v) : snprintf(buf, sz, "%#" PRIx64, v);
+}
+
+#define AT(n) (buf + ((size_t)(n) < sz ? (size_t)(n) : sz)), ((size_t)(n) < sz ? sz - (size_t)(n) : 0)
+
+int scalar_fmt_const(int64_t v, char *buf, size_t sz)
+{
+	return fmt_snum(buf, sz, v);
+}
+
+/* The kernel's print_scalar_ranges: each bound that says something, equal
+ * ones of the same sign joined ("smax=umax=255"), then var_off unless
+ * unknown. sep is what goes before the first item. */
+int scalar_fmt_ranges(const struct uebpf_scalar *s, const char *sep, char *buf, size_t sz)
+{
+	struct {
+		const char *name;
+		uint64_t val;
+		bool omit, sgn;
+	} m[] = {
+		{ "smin", (uint64_t)s->smin, s->smin == INT64_MIN, true },
+		{ "smax", (uint64_t)s->smax, s->smax == INT64_MAX, true },
+		{ "umin", s->umin, s->umin == 0, false },
+		{ "umax", s->umax, s->umax == UINT64_MAX, false },
+		/* 32-bit signed bounds sign-extended only where printed in decimal */
+		{ "smin32", s->s32_min >= INT16_MIN && s->s32_min <= INT16_MAX ? (uint64_t)(int64_t)s->s32_min : (uint32_t)s->s32_min,
+		  s->s32_min == INT32_MIN, true },
+		{ "smax32", s->s32_max >= INT16_MIN && s->s32_max <= INT16_MAX ? (uint64_t)(int64_t)s->s32_max : (uint32_t)s->s32_max,
+		  s->s32_max == INT32_MAX, true },
+		{ "umin32", s->u32_min, s->u32_min == 0, false },
+		{ "umax32", s->u32_max, s->u32_max == UINT32_MAX, false },
+	};
+	const size_t nm = sizeof(m) / sizeof(m[0]);
+	int n = 0;
+	for (size_t a = 0; a < nm; a++) {
+		if (m[a].omit)
+			continue;
+		bool neg = m[a].sgn && (int64_t)m[a].val < 0;
+		n += snprintf(AT(n), "%s%s=", sep, m[a].name);
+		sep = ",";
+		for (size_t b = a + 2; b < nm; b += 2) {
+			if (m[b].omit || m[b].val != m[a].val || (m[b].sgn && (int64_t)m[b].val < 0) != neg)
+				continue;
+			m[b].omit = true;
+			n += snprintf(AT(n), "%s=", m[b].name);
+		}
+		n += m[a].sgn ? fmt_snum(AT(n), (int64_t)m[a].val) : fmt_unum(AT(n), m[a].val);
+	}
+	if (!(s->var_off.value == 0 && s->var_off.mask == UINT64_MAX))
+		n += snprintf(AT(n), "%svar_off=(0x%" PRIx64 "; 0x%" PRIx64 ")", sep, s->var_off.value, s->var_off.mask);
+	return n;
+}
+
+/* a scalar as the kernel's print_reg_state shows it: "5", "scalar()",
+ * "scalar(smin=0,smax=umax=0xffffffff,var_off=(0x0; 0xffffffff))" */
 int scalar_fmt(const struct uebpf_scalar *s, char *buf, size_t sz)
 {
 	if (scalar_is_const(s))
-		return snprintf(buf, sz, "%" PRId64, (int64_t)s->var_off.value);
+		return fmt_snum(buf, sz, (int64_t)s->var_off.value);
 	int n = snprintf(buf, sz, "scalar(");
-	const char *sep = "";
-#define FIELD(cond, fmt, v)                                                                                  \
-	if (cond) {                                                                                          \
-		n += snprintf(buf + (n < (int)sz ? n : (int)sz), (size_t)n < sz ? sz - n : 0, "%s" fmt, sep, v); \
-		sep = ",";                                                                                   \
-	}
-	FIELD(s->smin != INT64_MIN && s->smin != (int64_t)s->umin, "smin=%" PRId64, s->smin)
-	FIELD(s->smax != INT64_MAX && s->smax != (int64_t)s->umax, "smax=%" PRId64, s->smax)
-	FIELD(s->umin, "umin=%" PRIu64, s->umin)
-	FIELD(s->umax != UINT64_MAX, "umax=%" PRIu64, s->umax)
-#undef FIELD
-	if (s->var_off.mask != ~0ull)
-		n += snprintf(buf + (n < (int)sz ? n : (int)sz), (size_t)n < sz ? sz - n : 0,
-			      "%svar_off=(0x%" PRIx64 "; 0x%" PRIx64 ")", sep, s->var_off.value, s->var_off.mask);
-	n += snprintf(buf + (n < (int)sz ? n : (int)sz), (size_t)n < sz ? sz - n : 0, ")");
+	n += scalar_fmt_ranges(s, "", AT(n));
+	n += snprintf(AT(n), ")");
 	return n;
 }
+#undef AT

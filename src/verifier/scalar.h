@@ -76,5 +76,9 @@ bool scalar_within(const struct uebpf_scalar *old, const struct uebpf_scalar *cu
  * "scalar(smin=...,umax=...,var_off=(0x0; 0xff))" printing only the fields
  * that carry information, in the kernel's order. Returns what snprintf does. */
 int scalar_fmt(const struct uebpf_scalar *s, char *buf, size_t sz);
+/* The bounds and var_off part alone, each item after sep (then ","); and
+ * a number as the kernel prints one (decimal while small, else hex). */
+int scalar_fmt_ranges(const struct uebpf_scalar *s, const char *sep, char *buf, size_t sz);
+int scalar_fmt_const(int64_t v, char *buf, size_t sz);
 
 #endif

@@ -32,7 +32,14 @@ struct saved {
 struct pending {
 	struct vstate st;
 	uint32_t insn;
+	int32_t from;      /* the branch that pushed it */
+	size_t log_pos;    /* log length then (log level 1 goes back to it) */
+	uint32_t log_drops;
 };
+
+/* A scalar's id with this bit: it is its linked base plus reg->off (the
+ * kernel's BPF_ADD_CONST, from rX += K on a copy) */
+#define ID_ADD_CONST (1u << 31)
 
 struct alu_aux {
 	uint8_t state; /* 0: not seen yet */
@@ -49,6 +56,7 @@ struct env {
 	size_t log_sz, log_len;
 	uint8_t *prune;          /* per insn: a prune point */
 	uint16_t *need;          /* per insn: registers whose scalar value may decide safety from there on */
+	uint16_t *live;          /* per insn: registers some path from there reads before writing */
 	uint8_t *ctx_access;     /* per insn: rewrite as a context access (1) or LD_ABS (2) */
 	int32_t *call_map;       /* per helper call: the map index r1 always holds, -1 none yet, -2 several */
 	int32_t *subprog_of;     /* per insn */
@@ -70,6 +78,9 @@ struct env {
 	uint32_t total_states, peak_states, cur_states, max_per_insn;
 	int err_insn;
 	const struct uebpf_line_info *prev_line; /* the source line printed last */
+	uint32_t log_drops;      /* times the rolling log dropped its oldest lines */
+	bool insn_open;          /* the log's last line is an instruction waiting for its state */
+	int cur_insn;            /* the instruction being checked (pending states record it) */
 };
 
 /* ---- log ---------------------------------------------------------------- */
@@ -99,6 +110,7 @@ static void vlog(struct env *e, const char *fmt, ...)
 		drop = nl ? (size_t)(nl - e->log) + 1 : e->log_len;
 		memmove(e->log, e->log + drop, e->log_len - drop);
 		e->log_len -= drop;
+		e->log_drops++;
 	}
 	memcpy(e->log + e->log_len, line, len);
 	e->log_len += len;
@@ -248,16 +260,43 @@ static bool is_ptr(const struct reg *r)
 }
 
 /* old contains cur: every value cur allows, old allows */
+/* Linked scalars: where old has two scalars linked (one id), what cur has
+ * there must be linked too, or a branch that bounded both in old bounds
+ * only one in cur. Old ids map to cur ids one way (the kernel's check_ids). */
+struct idmap {
+	uint32_t old[64], cur[64];
+	unsigned n;
+};
+
+static bool ids_match(struct idmap *m, uint32_t old_id, uint32_t cur_id)
+{
+	if (!m || !old_id)
+		return true;
+	if (!cur_id)
+		return false;
+	for (unsigned i = 0; i < m->n; i++)
+		if (m->old[i] == old_id)
+			return m->cur[i] == cur_id;
+	if (m->n == 64)
+		return false;
+	m->old[m->n] = old_id;
+	m->cur[m->n++] = cur_id;
+	return true;
+}
+
 /* exact: scalars must be equal, not only contained (the kernel's
  * explore_alu_limits) */
-static bool reg_within(const struct reg *old, const struct reg *cur, bool exact)
+static bool reg_within(const struct reg *old, const struct reg *cur, bool exact, struct idmap *ids)
 {
 	if (old->type == NOT_INIT)
 		return true;
 	if (old->type != cur->type)
 		return false;
-	if (old->type == SCALAR)
+	if (old->type == SCALAR) {
+		if (!ids_match(ids, old->id, cur->id) || (ids && old->id && old->off != cur->off))
+			return false;
 		return exact ? !memcmp(&old->var, &cur->var, sizeof(old->var)) : scalar_within(&old->var, &cur->var);
+	}
 	if (old->off != cur->off || old->map != cur->map || old->ref != cur->ref || old->frame != cur->frame ||
 	    old->mem_size != cur->mem_size || !scalar_within(&old->var, &cur->var))
 		return false;
@@ -269,14 +308,17 @@ static bool reg_within(const struct reg *old, const struct reg *cur, bool exact)
 
 /* relax: registers where any scalar stands for any other (no path from here
  * needs their value) */
-static bool frame_within(const struct frame *old, const struct frame *cur, uint16_t relax, bool exact)
+static bool frame_within(const struct frame *old, const struct frame *cur, uint16_t relax, uint16_t dead, bool exact,
+			 struct idmap *ids)
 {
 	if (old->callsite != cur->callsite || old->callback_ret != cur->callback_ret)
 		return false;
 	for (int r = 0; r < MAX_BPF_REG; r++) {
+		if (dead >> r & 1)
+			continue; /* never read again: any value will do */
 		if ((relax >> r & 1) && old->regs[r].type == SCALAR && cur->regs[r].type == SCALAR)
 			continue;
-		if (!reg_within(&old->regs[r], &cur->regs[r], exact))
+		if (!reg_within(&old->regs[r], &cur->regs[r], exact, ids))
 			return false;
 	}
 	/* slots old does not hold are SLOT_INVALID there: anything is within */
@@ -290,7 +332,7 @@ static bool frame_within(const struct frame *old, const struct frame *cur, uint1
 				continue;
 			if (o != c)
 				return false;
-			if (o == SLOT_SPILL && b == 0 && !reg_within(&os->spill, &cs->spill, exact))
+			if (o == SLOT_SPILL && b == 0 && !reg_within(&os->spill, &cs->spill, exact, ids))
 				return false;
 		}
 	}
@@ -298,16 +340,22 @@ static bool frame_within(const struct frame *old, const struct frame *cur, uint1
 }
 
 /* relax applies to the innermost frame, the one running the instruction */
-static bool state_within(const struct vstate *old, const struct vstate *cur, uint16_t relax, bool exact)
+/* check_ids: linked scalars must be linked alike (pruning), or ids are
+ * ignored (the same state again: an infinite loop) */
+static bool state_within(const struct vstate *old, const struct vstate *cur, uint16_t relax, uint16_t dead,
+			 bool exact, bool check_ids)
 {
 	/* a path explored only speculatively proves nothing for a real one */
 	if (old->speculative && !cur->speculative)
 		return false;
+	struct idmap ids;
+	ids.n = 0;
 	if (old->depth != cur->depth || old->n_refs != cur->n_refs ||
 	    memcmp(old->refs, cur->refs, old->n_refs * sizeof(old->refs[0])))
 		return false;
 	for (uint32_t i = 0; i <= old->depth; i++)
-		if (!frame_within(old->fr[i], cur->fr[i], i == old->depth ? relax : 0, exact))
+		if (!frame_within(old->fr[i], cur->fr[i], i == old->depth ? relax : 0, i == old->depth ? dead : 0, exact,
+				  check_ids ? &ids : NULL))
 			return false;
 	return true;
 }
@@ -343,6 +391,18 @@ static void log_line(struct env *e, int insn)
 	vlog(e, "; %s @ %s:%u\n", src, file, l->line);
 }
 
+/* an instruction as the kernel's log prints it: its disassembler's text,
+ * with helper calls named */
+static void insn_text(const struct env *e, int insn, char *buf, size_t sz)
+{
+	const struct bpf_insn *in = &e->insns[insn];
+	const char *name;
+	if (in->code == (BPF_JMP | BPF_CALL) && !in->src_reg && (name = uebpf_helper_name((uint32_t)in->imm)))
+		snprintf(buf, sz, "call %s#%d", name, in->imm);
+	else
+		uebpf_disasm_insn(e->insns, e->n, (size_t)insn, UEBPF_ASM_STYLE_KERNEL, buf, sz);
+}
+
 static int reject(struct env *e, int insn, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int reject(struct env *e, int insn, const char *fmt, ...)
 {
@@ -351,9 +411,13 @@ static int reject(struct env *e, int insn, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (insn >= 0) {
-		char text[128] = "";
-		uebpf_disasm_insn(e->insns, e->n, (size_t)insn, UEBPF_ASM_STYLE_LLVM, text, sizeof(text));
+	if (e->insn_open) {
+		/* the instruction is on the log already (levels 1 and 2) */
+		vlog(e, "\n");
+		e->insn_open = false;
+	} else if (insn >= 0) {
+		char text[160] = "";
+		insn_text(e, insn, text, sizeof(text));
 		log_line(e, insn);
 		vlog(e, "%d: (%02x) %s\n", insn, e->insns[insn].code, text);
 	}
@@ -512,9 +576,11 @@ static int check_cfg(struct env *e)
 		}
 		if (e->subprog_of[t] != e->subprog_of[i])
 			return reject(e, (int)i, "jump out of range from insn %zu to %" PRId64, i, t);
+		/* as the kernel (6.4 on): jump targets and the conditional jumps
+		 * themselves are prune points, fall-throughs are not */
 		e->prune[t] = 1;
 		if (op != BPF_JA)
-			e->prune[i + 1] = 1;
+			e->prune[i] = 1;
 	}
 	/* each subprogram ends in exit or ja */
 	for (uint32_t s = 0; s < e->n_subprogs; s++) {
@@ -651,11 +717,67 @@ static uint16_t insn_need(struct env *e, size_t k, uint16_t out)
 	return (uint16_t)((out & ~def) | use);
 }
 
+/* The registers insn reads: what is live before it is this and what is
+ * live after it minus what it writes (the kernel's liveness). */
+static uint16_t insn_live(struct env *e, size_t k, uint16_t out)
+{
+	const struct bpf_insn *in = &e->insns[k];
+	uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
+	uint16_t d = (uint16_t)(1u << in->dst_reg), sr = (uint16_t)(1u << in->src_reg);
+	uint16_t use = 0, def = 0;
+	bool x = BPF_SRC(in->code) == BPF_X;
+	switch (cls) {
+	case BPF_ALU:
+	case BPF_ALU64:
+		def = d;
+		use = (op == BPF_MOV ? 0 : d) | (x && op != BPF_NEG && op != BPF_END ? sr : 0);
+		break;
+	case BPF_LDX:
+		def = d;
+		use = sr;
+		break;
+	case BPF_ST:
+		use = d;
+		break;
+	case BPF_STX:
+		use = d | sr;
+		if (BPF_MODE(in->code) == BPF_ATOMIC) {
+			if (in->imm == BPF_CMPXCHG)
+				use |= 1u << BPF_REG_0, def = 1u << BPF_REG_0;
+			else if (in->imm & BPF_FETCH)
+				def = sr;
+		}
+		break;
+	case BPF_LD:
+		if (in->code == (BPF_LD | BPF_IMM | BPF_DW)) {
+			def = d;
+		} else {
+			def = 0x3f;
+			use = 1u << BPF_REG_6 | (BPF_MODE(in->code) == BPF_IND ? sr : 0);
+		}
+		break;
+	case BPF_JMP:
+	case BPF_JMP32:
+		if (op == BPF_JA) {
+		} else if (op == BPF_EXIT) {
+			use = 1u << BPF_REG_0;
+		} else if (op == BPF_CALL) {
+			def = 0x3f;
+			use = 0x3e; /* arguments: all five, as a callee or helper may read them */
+		} else {
+			use = d | (x ? sr : 0);
+		}
+		break;
+	}
+	return (uint16_t)((out & ~def) | use);
+}
+
 static int compute_need(struct env *e)
 {
 	size_t n = e->n;
 	e->need = calloc(n + 1, sizeof(*e->need));
-	if (!e->need)
+	e->live = calloc(n + 1, sizeof(*e->live));
+	if (!e->need || !e->live)
 		return -ENOMEM;
 	for (bool changed = true; changed;) {
 		changed = false;
@@ -664,20 +786,24 @@ static int compute_need(struct env *e)
 			uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
 			if (k > 0 && is_lddw(&e->insns[k - 1]))
 				continue; /* second half of a lddw */
-			uint16_t out = 0;
+			uint16_t out = 0, lout = 0;
 			if (is_lddw(in)) {
 				out = k + 2 < n ? e->need[k + 2] : 0;
+				lout = k + 2 < n ? e->live[k + 2] : 0;
 			} else if ((cls == BPF_JMP || cls == BPF_JMP32) && op != BPF_CALL && op != BPF_EXIT) {
 				int64_t t = (int64_t)k + 1 + (cls == BPF_JMP32 && op == BPF_JA ? in->imm : in->off);
 				out = e->need[t];
+				lout = e->live[t];
 				if (op != BPF_JA)
-					out |= e->need[k + 1];
+					out |= e->need[k + 1], lout |= e->live[k + 1];
 			} else if (!((cls == BPF_JMP || cls == BPF_JMP32) && op == BPF_EXIT)) {
 				out = e->need[k + 1];
+				lout = e->live[k + 1];
 			}
-			uint16_t need = insn_need(e, k, out);
-			if (need != e->need[k]) {
+			uint16_t need = insn_need(e, k, out), live = insn_live(e, k, lout) | need;
+			if (need != e->need[k] || live != e->live[k]) {
 				e->need[k] = need;
+				e->live[k] = live;
 				changed = true;
 			}
 		}
@@ -1086,6 +1212,14 @@ static int check_alu(struct env *e, struct vstate *s, int insn)
 			return 0;
 		}
 		if (is_ptr(&src) || (!in->off && is64)) {
+			/* a copy of an unknown scalar stays linked to it: what a
+			 * branch learns of one, it learns of the other */
+			if (by_reg && src.type == SCALAR && !var_const(&src)) {
+				struct reg *sr = R(s, in->src_reg);
+				if (!sr->id)
+					sr->id = ++e->next_id;
+				src.id = sr->id;
+			}
 			*d = src;
 			return 0;
 		}
@@ -1107,6 +1241,17 @@ static int check_alu(struct env *e, struct vstate *s, int insn)
 	}
 	if (!dptr && !sptr) {
 		scalar_alu(&d->var, &src.var, in->code, in->off, in->imm);
+		/* a copy plus a constant stays linked, once (the kernel 6.11 on);
+		 * anything else is a new value */
+		uint64_t k = var_const(&src) ? var_value(&src) : 0;
+		if (e->priv && op == BPF_ADD && is64 && d->id && var_const(&src) && !(d->id & ID_ADD_CONST) &&
+		    k <= INT32_MAX) {
+			d->id |= ID_ADD_CONST;
+			d->off = (int32_t)k;
+		} else {
+			d->id = 0;
+			d->off = 0;
+		}
 		return 0;
 	}
 	/* pointer arithmetic */
@@ -1232,16 +1377,67 @@ static int check_alu(struct env *e, struct vstate *s, int insn)
 							       : &(s)->fr[f_]->stack[i_ - MAX_BPF_REG].spill;        \
 			     r && (i_ < MAX_BPF_REG || (s)->fr[f_]->stack[i_ - MAX_BPF_REG].stype[0] == SLOT_SPILL); r = NULL)
 
+/* A scalar id no other scalar shares links nothing: a stored state drops
+ * it, so that it does not stop pruning (the kernel's clear_singular_ids). */
+static void clear_singular_ids(struct vstate *s)
+{
+	uint32_t id[64], count[64];
+	unsigned n = 0;
+	FOR_EACH_REG(s, r)
+	{
+		if (r->type != SCALAR || !r->id)
+			continue;
+		unsigned i = 0;
+		while (i < n && id[i] != (r->id & ~ID_ADD_CONST))
+			i++;
+		if (i == n && n < 64)
+			id[n] = r->id & ~ID_ADD_CONST, count[n++] = 0;
+		if (i < n)
+			count[i]++;
+	}
+	FOR_EACH_REG(s, r)
+	{
+		if (r->type != SCALAR || !r->id)
+			continue;
+		for (unsigned i = 0; i < n; i++)
+			if (id[i] == (r->id & ~ID_ADD_CONST) && count[i] == 1)
+				r->id = 0, r->off = 0;
+	}
+}
+
+/* every scalar linked to r (a copy, a spill) learns what r learnt */
+static void sync_linked(struct vstate *s, const struct reg *r)
+{
+	if (r->type != SCALAR || !r->id)
+		return;
+	struct reg copy = *r;
+	uint32_t base = copy.id & ~ID_ADD_CONST;
+	FOR_EACH_REG(s, x)
+	{
+		if (x->type != SCALAR || (x->id & ~ID_ADD_CONST) != base)
+			continue;
+		x->var = copy.var;
+		if (x->off != copy.off) {
+			/* x = r + (x.off - r.off) */
+			struct uebpf_scalar delta;
+			scalar_const(&delta, (uint64_t)(int64_t)((int64_t)x->off - copy.off));
+			scalar_alu(&x->var, &delta, BPF_ALU64 | BPF_ADD | BPF_X, 0, 0);
+		}
+	}
+}
+
 static void mark_ptr_or_null(struct vstate *s, uint32_t id, bool is_null)
 {
 	FOR_EACH_REG(s, r)
 	{
 		if ((r->type != PTR_MAP_VALUE_OR_NULL && r->type != PTR_MEM_OR_NULL) || r->id != id)
 			continue;
-		if (is_null)
+		if (is_null) {
 			mark_const(r, 0);
-		else
+		} else {
 			r->type = r->type == PTR_MAP_VALUE_OR_NULL ? PTR_MAP_VALUE : PTR_MEM;
+			r->id = 0; /* its work is done: as the kernel, so that states compare equal */
+		}
 	}
 	if (is_null) /* a NULL reservation holds nothing */
 		for (uint32_t i = 0; i < s->n_refs; i++)
@@ -1278,6 +1474,9 @@ static int push_branch(struct env *e, struct vstate *s, uint32_t insn)
 	if (state_copy(e, &p->st, s, true))
 		return -ENOMEM;
 	p->insn = insn;
+	p->from = e->cur_insn;
+	p->log_pos = e->log_len;
+	p->log_drops = e->log_drops;
 	if (p->st.parent)
 		p->st.parent->branches++;
 	e->n_pending++;
@@ -1353,6 +1552,17 @@ static int check_cond_jmp(struct env *e, struct vstate *s, int insn, int *next)
 		}
 		return 0;
 	}
+	/* a pointer that cannot be NULL against 0: decided (the kernel's
+	 * reg_not_null in is_branch_taken) */
+	if (!is32 && (op == BPF_JEQ || op == BPF_JNE) && src->type == SCALAR && var_const(src) && !var_value(src) &&
+	    (d->type == PTR_MAP_VALUE || d->type == PTR_MAP_KEY || d->type == PTR_MEM || d->type == CONST_MAP)) {
+		bool taken = op == BPF_JNE;
+		if (!e->priv && push_speculative(e, s, (uint32_t)(taken ? insn + 1 : target), in->dst_reg,
+						 BPF_SRC(in->code) == BPF_X ? in->src_reg : -1))
+			return -EACCES;
+		*next = taken ? target : insn + 1;
+		return 0;
+	}
 	/* null checks */
 	bool dnull = d->type == PTR_MAP_VALUE_OR_NULL || d->type == PTR_MEM_OR_NULL;
 	if (dnull && (op == BPF_JEQ || op == BPF_JNE) && src->type == SCALAR && var_const(src) && !var_value(src)) {
@@ -1388,6 +1598,12 @@ static int check_cond_jmp(struct env *e, struct vstate *s, int insn, int *next)
 	struct reg timm = imm;
 	scalar_refine(&td->var, ts ? &ts->var : &timm.var, op, is32, true);
 	scalar_refine(&d->var, BPF_SRC(in->code) == BPF_X ? &R(s, in->src_reg)->var : &imm.var, op, is32, false);
+	sync_linked(t, td);
+	sync_linked(s, d);
+	if (ts) {
+		sync_linked(t, ts);
+		sync_linked(s, R(s, in->src_reg));
+	}
 	return 0;
 }
 
@@ -1529,6 +1745,7 @@ static int check_helper(struct env *e, struct vstate *s, int insn, int *next)
 	uint64_t const_size = 0;
 	const struct reg *cb = NULL, *cb_ctx = NULL;
 	uint32_t release = 0;
+	bool const_zero_key = false;
 	for (int a = 0; a < 5 && p->arg[a] != UEBPF_ARG_NONE; a++) {
 		int regno = a + 1;
 		struct reg *r = R(s, regno);
@@ -1572,6 +1789,16 @@ static int check_helper(struct env *e, struct vstate *s, int insn, int *next)
 			bool w = t == UEBPF_ARG_PTR_TO_UNINIT_MAP_VALUE && m->type != BPF_MAP_TYPE_BLOOM_FILTER;
 			if (check_helper_mem(e, s, insn, regno, sz, w, false))
 				return -EACCES;
+			/* a key known to be zero (STACK_ZERO bytes) into an array:
+			 * the kernel (6.13 on) knows the element exists */
+			if (t == UEBPF_ARG_PTR_TO_MAP_KEY && e->priv && r->type == PTR_STACK && var_const(r) &&
+			    (m->type == BPF_MAP_TYPE_ARRAY || m->type == BPF_MAP_TYPE_PERCPU_ARRAY) && m->max_entries) {
+				int64_t at = (int64_t)r->off + var_value(r) + UEBPF_STACK_SIZE;
+				bool zero = at >= 0 && at + sz <= UEBPF_STACK_SIZE;
+				for (uint32_t b = 0; zero && b < sz; b++)
+					zero = frame_stype(s->fr[r->frame], (int)(at + b)) == SLOT_ZERO;
+				const_zero_key = zero;
+			}
 			break;
 		}
 		case UEBPF_ARG_PTR_TO_MEM:
@@ -1703,8 +1930,12 @@ static int check_helper(struct env *e, struct vstate *s, int insn, int *next)
 			r0->type = PTR_MAP_VALUE_OR_NULL;
 			r0->map = map_idx;
 		}
-		r0->id = ++e->next_id;
 		scalar_const(&r0->var, 0);
+		if (const_zero_key && func == BPF_FUNC_map_lookup_elem) {
+			r0->type = PTR_MAP_VALUE; /* element 0 of an array is always there */
+			break;
+		}
+		r0->id = ++e->next_id;
 		break;
 	case UEBPF_RET_PTR_TO_RINGBUF_MEM_OR_NULL:
 		memset(r0, 0, sizeof(*r0));
@@ -2007,6 +2238,11 @@ static int check_insn(struct env *e, struct vstate *s, int insn, int *next)
 			}
 			return 0;
 		}
+		/* a scalar spilled whole keeps its link to the register (the
+		 * kernel gives it an id first, as for a copy) */
+		if (cls == BPF_STX && size == 8 && val->type == SCALAR && !var_const(val) && !val->id &&
+		    R(s, in->dst_reg)->type == PTR_STACK && e->priv)
+			val->id = ++e->next_id;
 		return check_mem(e, s, insn, in->dst_reg, in->off, size, true, val, NULL, false);
 	}
 	case BPF_LD:
@@ -2028,76 +2264,199 @@ static int check_insn(struct env *e, struct vstate *s, int insn, int *next)
 
 /* The kernel's notation of a register: "ctx()", "fp-8", "pkt(off=14,r=14)",
  * "map_value(map=0,vs=8)", a constant, "scalar(...)". */
-static void fmt_reg(const struct reg *r, char *buf, size_t sz)
+/* A register as the kernel's print_reg_state shows it (without the
+ * precision mark "P", which uebpf does not keep per path). */
+static void fmt_reg(const struct env *e, const struct reg *r, uint32_t frameno, char *buf, size_t sz)
 {
-	char var[160];
-	switch (r->type) {
-	case SCALAR:
-		scalar_fmt(&r->var, buf, sz);
-		return;
-	case PTR_STACK:
-		snprintf(buf, sz, "fp%d", r->off);
-		return;
-	case PTR_CTX:
-		if (r->off)
-			snprintf(buf, sz, "ctx(off=%d)", r->off);
-		else
-			snprintf(buf, sz, "ctx()");
-		return;
-	case PTR_PKT_END:
-		snprintf(buf, sz, "pkt_end()");
-		return;
-	case CONST_MAP:
-		snprintf(buf, sz, "map_ptr(map=%d)", r->map);
-		return;
-	case PTR_FUNC:
-		snprintf(buf, sz, "func(insn=%u)", r->mem_size);
-		return;
-	default:
-		var[0] = 0;
-		if (!scalar_is_const(&r->var)) {
-			scalar_fmt(&r->var, var, sizeof(var));
-			memmove(var + 1, var, strlen(var) + 1);
-			var[0] = ',';
+#define AT(k) (buf + ((size_t)(k) < sz ? (size_t)(k) : sz)), ((size_t)(k) < sz ? sz - (size_t)(k) : 0)
+	if (r->type == SCALAR) {
+		if (!r->id || var_const(r)) {
+			scalar_fmt(&r->var, buf, sz);
+			return;
 		}
-		snprintf(buf, sz, "%s(%s%d%s%u%s)", type_name(r->type),
-			 r->type == PTR_PKT || r->type == PTR_PKT_META ? "off=" : r->map >= 0 ? "map=" : "off=",
-			 r->type == PTR_PKT || r->type == PTR_PKT_META || r->map < 0 ? r->off : r->map,
-			 r->type == PTR_PKT || r->type == PTR_PKT_META ? ",r=" : r->id ? ",id=" : ",off=",
-			 r->type == PTR_PKT || r->type == PTR_PKT_META ? r->range : r->id ? r->id : (uint32_t)r->off, var);
+		int k = snprintf(buf, sz, "scalar(id=%u", r->id & ~ID_ADD_CONST);
+		if (r->id & ID_ADD_CONST)
+			k += snprintf(AT(k), "%+d", r->off);
+		k += scalar_fmt_ranges(&r->var, ",", AT(k));
+		snprintf(AT(k), ")");
+		return;
+	}
+	int n = snprintf(buf, sz, "%s", type_name(r->type));
+	bool konst = var_const(r);
+	if (r->type == PTR_STACK) {
+		if (r->frame != frameno)
+			n += snprintf(AT(n), "[%u]", r->frame);
+		if (konst) {
+			scalar_fmt_const((int64_t)(var_value(r) + r->off), AT(n));
+			return;
+		}
+	}
+	const char *sep = "";
+	n += snprintf(AT(n), "(");
+	if (r->id && r->type != PTR_PKT_END)
+		n += snprintf(AT(n), "%sid=%u", sep, r->id), sep = ",";
+	if (r->ref)
+		n += snprintf(AT(n), "%sref_obj_id=%u", sep, r->ref), sep = ",";
+	if ((r->type == CONST_MAP || r->type == PTR_MAP_VALUE || r->type == PTR_MAP_VALUE_OR_NULL) && r->map >= 0 &&
+	    (size_t)r->map < e->o->n_maps) {
+		const struct uebpf_verifier_map *m = &e->o->maps[r->map];
+		if (m->name && m->name[0])
+			n += snprintf(AT(n), "%smap=%.15s", sep, m->name), sep = ",";
+		n += snprintf(AT(n), "%sks=%u,vs=%u", sep, m->key_size, m->value_size), sep = ",";
+	}
+	if (r->off) {
+		n += snprintf(AT(n), "%soff=", sep), sep = ",";
+		n += scalar_fmt_const(r->off, AT(n));
+	}
+	if (r->type == PTR_PKT || r->type == PTR_PKT_META)
+		n += snprintf(AT(n), "%sr=%u", sep, r->range), sep = ",";
+	if (r->type == PTR_MEM || r->type == PTR_MEM_OR_NULL)
+		n += snprintf(AT(n), "%ssz=%u", sep, r->mem_size), sep = ",";
+	if (konst) {
+		if (var_value(r)) {
+			n += snprintf(AT(n), "%simm=", sep);
+			n += scalar_fmt_const(var_value(r), AT(n));
+		}
+	} else {
+		n += scalar_fmt_ranges(&r->var, sep, AT(n));
+	}
+	snprintf(AT(n), ")");
+#undef AT
+}
+
+/* the registers (bit r) and stack slots (bit k: fp-8(k+1)) an instruction
+ * reads or writes: what the kernel's log shows after it */
+struct scratch {
+	uint16_t regs;
+	uint64_t slots;
+};
+
+static struct scratch insn_scratch(const struct env *e, const struct vstate *s, int insn)
+{
+	const struct bpf_insn *in = &e->insns[insn];
+	uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
+	bool x = BPF_SRC(in->code) == BPF_X;
+	struct scratch sc = { 0, 0 };
+	int base = -1;
+	switch (cls) {
+	case BPF_ALU:
+	case BPF_ALU64:
+		sc.regs = (uint16_t)(1u << in->dst_reg | (x && op != BPF_NEG && op != BPF_END ? 1u << in->src_reg : 0));
+		break;
+	case BPF_LDX:
+		sc.regs = (uint16_t)(1u << in->dst_reg | 1u << in->src_reg);
+		base = in->src_reg;
+		break;
+	case BPF_ST:
+		sc.regs = (uint16_t)(1u << in->dst_reg);
+		base = in->dst_reg;
+		break;
+	case BPF_STX:
+		sc.regs = (uint16_t)(1u << in->dst_reg | 1u << in->src_reg);
+		if (BPF_MODE(in->code) == BPF_ATOMIC && in->imm == BPF_CMPXCHG)
+			sc.regs |= 1u << BPF_REG_0;
+		base = in->dst_reg;
+		break;
+	case BPF_LD:
+		if (in->code == (BPF_LD | BPF_IMM | BPF_DW))
+			sc.regs = (uint16_t)(1u << in->dst_reg);
+		else
+			sc.regs = (uint16_t)(1u << BPF_REG_0 | 1u << BPF_REG_6 | (BPF_MODE(in->code) == BPF_IND ? 1u << in->src_reg : 0));
+		break;
+	case BPF_JMP:
+	case BPF_JMP32:
+		if (op == BPF_CALL)
+			sc.regs = 0x3f;
+		else if (op != BPF_JA && op != BPF_EXIT)
+			sc.regs = (uint16_t)(1u << in->dst_reg | (x ? 1u << in->src_reg : 0));
+		break;
+	}
+	if (base >= 0) {
+		const struct reg *r = &s->fr[s->depth]->regs[base];
+		if (r->type == PTR_STACK && r->frame == s->depth) {
+			/* every slot a variable offset may reach */
+			int64_t lo = (int64_t)r->off + r->var.smin + in->off, hi = (int64_t)r->off + r->var.smax + in->off +
+										size_of(in->code) - 1;
+			if (r->var.smin < -UEBPF_STACK_SIZE || r->var.smax > UEBPF_STACK_SIZE)
+				lo = hi = 0;
+			for (int64_t b = lo; b <= hi; b++)
+				if (b < 0 && b >= -UEBPF_STACK_SIZE)
+					sc.slots |= 1ull << ((-b - 1) / 8);
+		}
+	}
+	return sc;
+}
+
+/* " R1=ctx() fp-8=0000????" for the registers and slots in sc, or all */
+static void log_state(struct env *e, const struct vstate *s, const struct scratch *sc)
+{
+	const struct frame *f = s->fr[s->depth];
+	char buf[320];
+	if (s->depth)
+		vlog(e, " frame%u:", s->depth);
+	for (int r = 0; r < MAX_BPF_REG; r++) {
+		if (f->regs[r].type == NOT_INIT || (sc && !(sc->regs >> r & 1)))
+			continue;
+		fmt_reg(e, &f->regs[r], s->depth, buf, sizeof(buf));
+		vlog(e, " R%d=%s", r, buf);
+	}
+	static const char ch[] = { [SLOT_INVALID] = '?', [SLOT_MISC] = 'm', [SLOT_ZERO] = '0', [SLOT_SPILL] = 'r' };
+	for (uint32_t sl = 0; sl < f->nslots && sl < 64; sl++) {
+		const struct stack_slot *st = &f->stack[sl];
+		if (sc && !(sc->slots >> sl & 1))
+			continue;
+		/* the kernel prints a slot's bytes from the highest address down */
+		char types[9];
+		bool valid = false;
+		for (int b = 0; b < 8; b++) {
+			types[b] = ch[st->stype[7 - b]];
+			valid |= st->stype[7 - b] != SLOT_INVALID;
+		}
+		types[8] = 0;
+		if (!valid)
+			continue;
+		if (st->stype[0] == SLOT_SPILL) {
+			char *r = strchr(types, 'r');
+			if (r)
+				*r = 0;
+			fmt_reg(e, &st->spill, s->depth, buf, sizeof(buf));
+			vlog(e, " fp%d=%s%s", -(int)(sl + 1) * 8, types, buf);
+		} else {
+			vlog(e, " fp%d=%s", -(int)(sl + 1) * 8, types);
+		}
 	}
 }
 
-/* log levels 1 and 2: each instruction as it is processed; level 2 adds the
- * registers and stack slots it starts from */
-static void log_insn(struct env *e, struct vstate *s, int insn)
+/* log levels 1 and 2: "N: (code) insn", then, once it is checked, what it
+ * touched, after a ';' at the kernel's column */
+static void log_insn(struct env *e, int insn)
 {
-	char text[128] = "";
-	uebpf_disasm_insn(e->insns, e->n, (size_t)insn, UEBPF_ASM_STYLE_LLVM, text, sizeof(text));
+	char text[160] = "";
+	insn_text(e, insn, text, sizeof(text));
 	log_line(e, insn);
 	vlog(e, "%d: (%02x) %s", insn, e->insns[insn].code, text);
-	if (e->o->log_level >= 2) {
-		struct frame *f = s->fr[s->depth];
-		vlog(e, " ;");
-		if (s->depth)
-			vlog(e, " frame%u:", s->depth);
-		for (int r = 0; r < MAX_BPF_REG; r++) {
-			if (f->regs[r].type == NOT_INIT)
-				continue;
-			char buf[256];
-			fmt_reg(&f->regs[r], buf, sizeof(buf));
-			vlog(e, " R%d=%s", r, buf);
-		}
-		for (uint32_t sl = 0; sl < f->nslots; sl++) {
-			uint8_t t = f->stack[sl].stype[0];
-			if (t == SLOT_INVALID)
-				continue;
-			char buf[256] = "";
-			if (t == SLOT_SPILL)
-				fmt_reg(&f->stack[sl].spill, buf, sizeof(buf));
-			vlog(e, " fp%d=%s", -(int)(sl + 1) * 8,
-			     t == SLOT_SPILL ? buf : t == SLOT_ZERO ? "00000000" : "mmmmmmmm");
-		}
+	e->insn_open = true;
+}
+
+static void log_insn_done(struct env *e, const struct vstate *s, const struct scratch *sc)
+{
+	if (!e->insn_open)
+		return;
+	e->insn_open = false;
+	const struct frame *f = s->fr[s->depth];
+	bool any = false;
+	for (int r = 0; r < MAX_BPF_REG; r++)
+		any |= (sc->regs >> r & 1) && f->regs[r].type != NOT_INIT;
+	for (uint32_t sl = 0; sl < f->nslots && sl < 64; sl++)
+		any |= sc->slots >> sl & 1;
+	if (any && e->log) {
+		const char *nl = e->log_len ? memrchr(e->log, '\n', e->log_len) : NULL;
+		/* the kernel's vlog_alignment, of the line with its newline */
+		size_t pos = e->log_len - (nl ? (size_t)(nl - e->log) + 1 : 0) + 1;
+		size_t col = pos + 4 > 40 ? pos + 4 : 40;
+		col = (col + 7) / 8 * 8;
+		vlog(e, "%*c;", (int)(col - pos - 1), ' ');
+		log_state(e, s, sc);
 	}
 	vlog(e, "\n");
 }
@@ -2110,12 +2469,12 @@ static int visited(struct env *e, struct vstate *s, int insn, bool *prune)
 	for (struct saved **link = &e->states[insn], *v; (v = *link);) {
 		if (v->branches) {
 			/* an ancestor on this path: the same state again loops forever */
-			if (state_within(&v->st, s, 0, false) && state_within(s, &v->st, 0, false))
+			if (state_within(&v->st, s, 0, 0, false, false) && state_within(s, &v->st, 0, 0, false, false))
 				return reject(e, insn, "infinite loop detected at insn %d", insn);
 			link = &v->next, count++;
 			continue;
 		}
-		if (state_within(&v->st, s, (uint16_t)~e->need[insn], e->explore_alu_limits)) {
+		if (state_within(&v->st, s, (uint16_t)~e->need[insn], (uint16_t)~e->live[insn], e->explore_alu_limits, true)) {
 			v->hits++;
 			*prune = true;
 			return 0;
@@ -2144,6 +2503,7 @@ static int visited(struct env *e, struct vstate *s, int insn, bool *prune)
 		free(v);
 		return -ENOMEM;
 	}
+	clear_singular_ids(&v->st);
 	v->branches = 1;
 	v->insn = (uint32_t)insn;
 	v->st.parent = s->parent;
@@ -2153,8 +2513,9 @@ static int visited(struct env *e, struct vstate *s, int insn, bool *prune)
 	e->total_states++;
 	if (++e->cur_states > e->peak_states)
 		e->peak_states = e->cur_states;
-	if (count + 1 > e->max_per_insn)
-		e->max_per_insn = count + 1;
+	/* the kernel counts the states it compared against, not the new one */
+	if (count > e->max_per_insn)
+		e->max_per_insn = count;
 	return 0;
 }
 
@@ -2169,7 +2530,9 @@ static int do_check(struct env *e)
 	scalar_const(&regs[1].var, 0);
 	regs[10].type = PTR_STACK;
 	scalar_const(&regs[10].var, 0);
-	int insn = 0, err = 0;
+	int insn = 0, err = 0, from = -1;
+	bool path_start = true; /* the log shows the whole state where a path starts */
+	uint32_t level = e->o->log_level;
 	for (;;) {
 		if (insn < 0 || (size_t)insn >= e->n) {
 			/* this path is done: take a pending one */
@@ -2180,6 +2543,14 @@ static int do_check(struct env *e)
 			struct pending *p = &e->stack[--e->n_pending];
 			s = p->st;
 			insn = (int)p->insn;
+			from = p->from;
+			path_start = true;
+			/* level 1 keeps only the path that fails: back to where this
+			 * one branched off, as the kernel's pop_stack */
+			if (level == 1 && e->log && p->log_drops == e->log_drops && p->log_pos <= e->log_len) {
+				e->log_len = p->log_pos;
+				e->log[e->log_len] = 0;
+			}
 			if ((err = state_expand(e, &s)))
 				break;
 			continue;
@@ -2193,13 +2564,32 @@ static int do_check(struct env *e)
 			if ((err = visited(e, &s, insn, &prune)))
 				break;
 			if (prune) {
+				if (level && path_start && from >= 0)
+					vlog(e, "\nfrom %d to %d%s: safe\n", from, insn, s.speculative ? " (speculative execution)" : "");
+				else if (level)
+					vlog(e, "%d: safe\n", insn);
 				insn = -1;
 				continue;
 			}
 		}
+		if (level && path_start) {
+			if (from >= 0) {
+				vlog(e, "\nfrom %d to %d%s:", from, insn, s.speculative ? " (speculative execution)" : "");
+				log_state(e, &s, NULL);
+				vlog(e, "\n");
+			}
+			vlog(e, "%d:", insn);
+			log_state(e, &s, NULL);
+			vlog(e, "\n");
+		}
+		path_start = false;
 		int next;
-		if (e->o->log_level)
-			log_insn(e, &s, insn);
+		struct scratch sc = { 0, 0 };
+		if (level) {
+			sc = insn_scratch(e, &s, insn);
+			log_insn(e, insn);
+		}
+		e->cur_insn = insn;
 		uint8_t cls = BPF_CLASS(e->insns[insn].code);
 		e->jmps += cls == BPF_JMP || cls == BPF_JMP32;
 		size_t log_at = e->log_len;
@@ -2209,16 +2599,19 @@ static int do_check(struct env *e)
 			 * before the instruction instead of refusing the program) */
 			if (!s.speculative || (err != -EACCES && err != -EINVAL && err != -EPERM))
 				break;
-			if (!e->o->log_level && e->log && log_at <= e->log_len) {
+			if (!level && e->log && log_at <= e->log_len) {
 				e->log_len = log_at;
 				e->log[log_at] = 0;
 			}
+			e->insn_open = false;
 			e->err_insn = -1;
 			e->alu[insn].state = 0;
 			err = 0;
 			insn = -1;
 			continue;
 		}
+		if (level)
+			log_insn_done(e, &s, &sc);
 		if (is_lddw(&e->insns[insn]) && next == insn + 1)
 			next = insn + 2;
 		insn = next;
@@ -2388,7 +2781,7 @@ int uebpf_verify(const struct bpf_insn *insns, size_t n, const struct uebpf_veri
 		memcpy(&o, opts, opts->sz);
 	}
 	struct env e = { .insns = insns, .n = n, .o = &o, .log = log, .log_sz = log_sz, .priv = !o.unpriv,
-			 .err_insn = -1 };
+			 .err_insn = -1, .cur_insn = -1 };
 	if (!n || n > INSN_LIMIT) {
 		vlog(&e, "%s\n", n ? "BPF program is too large" : "empty program");
 		return -EINVAL;
@@ -2435,6 +2828,11 @@ int uebpf_verify(const struct bpf_insn *insns, size_t n, const struct uebpf_veri
 		res->total_states = e.total_states;
 		res->peak_states = e.peak_states;
 	}
+	/* level 1 keeps only a failing path: an accepted program leaves none */
+	if (!err && o.log_level == 1 && e.log) {
+		e.log_len = 0;
+		e.log[0] = 0;
+	}
 	if (o.log_level || err)
 		vlog(&e, "processed %" PRIu64 " insns (limit %d) max_states_per_insn %u total_states %u peak_states %u "
 			 "mark_read 0\n",
@@ -2450,6 +2848,7 @@ out:
 	free(e.prune);
 	free(e.alu);
 	free(e.need);
+	free(e.live);
 	free(e.ctx_access);
 	free(e.call_map);
 	free(e.subprog_of);

@@ -121,7 +121,7 @@ expect_err "negative repeat" "uebpf: run: bad --repeat value '-3' (want a positi
 expect_err "repeat with junk" "uebpf: run: bad --repeat value '10x' (want a positive integer)" \
 	"$UEBPF" run -n 10x "$tmp/ret7.s"
 expect_err "bad engine" "uebpf: run: unknown engine 'vm' (want interp or jit)" "$UEBPF" run --engine vm "$tmp/ret7.s"
-expect_err "bad style" "uebpf: disasm: unknown style 'att' (want uebpf or llvm)" "$UEBPF" disasm --style=att x.bin
+expect_err "bad style" "uebpf: disasm: unknown style 'att' (want uebpf, llvm or kernel)" "$UEBPF" disasm --style=att x.bin
 expect_err "harden without jit" "uebpf: run: --harden needs --engine jit" "$UEBPF" run --harden "$tmp/ret7.s"
 expect_err "disasm harden without jited" "uebpf: disasm: --harden needs --jited" "$UEBPF" disasm --harden "$tmp/ret7.s"
 expect_err "mem and mem-hex" "uebpf: run: --mem and --mem-hex cannot be used together" \

@@ -16,9 +16,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 						    BPF_PROG_TYPE_SCHED_CLS, BPF_PROG_TYPE_KPROBE,
 						    BPF_PROG_TYPE_TRACEPOINT, BPF_PROG_TYPE_RAW_TRACEPOINT };
 	static const struct uebpf_verifier_map maps[] = {
-		{ BPF_MAP_TYPE_HASH, 4, 8, 16, 0, NULL },
-		{ BPF_MAP_TYPE_ARRAY, 4, 16, 1, 0, NULL },
-		{ BPF_MAP_TYPE_RINGBUF, 0, 0, 4096, 0, NULL },
+		{ BPF_MAP_TYPE_HASH, 4, 8, 16, 0, NULL, NULL },
+		{ BPF_MAP_TYPE_ARRAY, 4, 16, 1, 0, NULL, NULL },
+		{ BPF_MAP_TYPE_RINGBUF, 0, 0, 4096, 0, NULL, NULL },
 	};
 	if (size < 1 + sizeof(struct bpf_insn))
 		return 0;

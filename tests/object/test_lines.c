@@ -55,7 +55,7 @@ int main(void)
 	     m = uebpf_object_next_map(obj, m)) {
 		const struct uebpf_map_info *i = uebpf_object_map_info(m);
 		vm[n_maps++] = (struct uebpf_verifier_map){ i->type, i->key_size, i->value_size, i->max_entries,
-							    i->map_flags, NULL };
+							    i->map_flags, NULL, NULL };
 	}
 	struct uebpf_verify_opts o = { .sz = sizeof(o), .prog_type = uebpf_object_prog_type(p), .gpl = true,
 				       .log_level = 2, .maps = vm, .n_maps = n_maps, .lines = lines, .n_lines = n_lines };

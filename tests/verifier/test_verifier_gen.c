@@ -222,7 +222,7 @@ static void gen_prog(struct gen *g, enum kind k)
 	}
 }
 
-static const struct uebpf_verifier_map vmap = { BPF_MAP_TYPE_ARRAY, 4, 12, 4, 0, NULL };
+static const struct uebpf_verifier_map vmap = { BPF_MAP_TYPE_ARRAY, 4, 12, 4, 0, NULL, NULL };
 static struct uebpf_map *umap;
 static int kmap = -1;
 
