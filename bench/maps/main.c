@@ -203,7 +203,7 @@ static double ours_prog(const char *text, struct uebpf_map *m, uint32_t iters)
 	struct uebpf_verifier_map vm = { 0 };
 	if (m) {
 		const struct uebpf_map_info *mi = uebpf_map_info(m);
-		vm = (struct uebpf_verifier_map){ mi->type, mi->key_size, mi->value_size, mi->max_entries, mi->map_flags, NULL };
+		vm = (struct uebpf_verifier_map){ mi->type, mi->key_size, mi->value_size, mi->max_entries, mi->map_flags, NULL, NULL };
 	}
 	struct uebpf_verify_opts vo = { .sz = sizeof(vo), .prog_type = BPF_PROG_TYPE_XDP, .gpl = true, .maps = &vm,
 					.n_maps = m ? 1 : 0 };
