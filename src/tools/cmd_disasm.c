@@ -6,12 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <uebpf/object.h>
+
 #include "cli.h"
 
 static const char help[] =
-	"Usage: uebpf disasm [--style=uebpf|llvm|kernel] PROGRAM\n"
-	"       uebpf disasm --jited [--harden] [--style=uebpf|llvm|kernel] PROGRAM\n\n"
-	"Print a program as text. PROGRAM is raw instructions (.bin) or assembly (.s),\n"
+	"Usage: uebpf disasm [--prog NAME] [--style=uebpf|llvm|kernel] PROGRAM\n"
+	"       uebpf disasm --jited [--harden] [--prog NAME] [--style=uebpf|llvm|kernel] PROGRAM\n\n"
+	"Print a program as text. PROGRAM is raw instructions (.bin), assembly (.s) or a\n"
+	"BPF object file (every program in it, linked, each under a \"NAME:\" line, or the\n"
+	"one --prog names; with --jited the object is loaded, so verified, first),\n"
 	"- for standard input; any other name is read by content.\n\n"
 	"Options:\n"
 	"      --style=uebpf    the assembler's syntax; the output assembles back to\n"
@@ -23,6 +27,7 @@ static const char help[] =
 	"      --jited          JIT-compile the program for x86-64 and print each BPF\n"
 	"                       instruction followed by the native code it became\n"
 	"                       (compiled as a verified program would be, not run)\n"
+	"  -p, --prog=NAME      only this program of an object\n"
 	"      --harden         with --jited: blind every immediate with a random key,\n"
 	"                       as the kernel's bpf_jit_harden does\n"
 	"  -h, --help           show this help\n";
@@ -130,22 +135,12 @@ static size_t clamp(size_t code_sz, uint32_t off)
 	return off < code_sz ? off : code_sz;
 }
 
-static int print_jited(const char *name, const struct bpf_insn *insns, size_t n, uint32_t flags,
-		       enum uebpf_asm_style style)
+/* The native code of a loaded JIT program, each BPF instruction first. */
+static int print_prog_jited(const char *name, const struct uebpf_prog *prog, enum uebpf_asm_style style)
 {
-	struct uebpf_prog_opts opts = {
-		.sz = sizeof(opts),
-		.engine = UEBPF_ENGINE_JIT,
-		.flags = UEBPF_F_VERIFIED | flags,
-	};
-	struct uebpf_prog *prog;
-	char log[CLI_LOG_SZ] = "", line[256];
-	int err = uebpf_prog_load(insns, n, &opts, &prog, log, sizeof(log));
-	if (err) {
-		cli_err_log(name, log, err);
-		return -1;
-	}
-
+	char line[256];
+	size_t n;
+	const struct bpf_insn *insns;
 	const uint8_t *code;
 	size_t code_sz;
 	const uint32_t *off;
@@ -153,13 +148,13 @@ static int print_jited(const char *name, const struct bpf_insn *insns, size_t n,
 	int ret = -1;
 	if (uebpf_prog_jited(prog, &code, &code_sz, &off)) {
 		cli_err("%s: the JIT produced no code", name);
-		goto out_prog;
+		return -1;
 	}
 	if (load_capstone())
-		goto out_prog;
+		return -1;
 	if (cs_api.open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK) {
 		cli_err("capstone: cannot open an x86-64 decoder");
-		goto out_prog;
+		return -1;
 	}
 	insns = uebpf_prog_insns(prog, &n);
 
@@ -183,8 +178,71 @@ static int print_jited(const char *name, const struct bpf_insn *insns, size_t n,
 	}
 	ret = 0;
 	cs_api.close(&cs);
-out_prog:
+	return ret;
+}
+
+static int print_jited(const char *name, const struct bpf_insn *insns, size_t n, uint32_t flags,
+		       enum uebpf_asm_style style)
+{
+	struct uebpf_prog_opts opts = {
+		.sz = sizeof(opts),
+		.engine = UEBPF_ENGINE_JIT,
+		.flags = UEBPF_F_VERIFIED | flags,
+	};
+	struct uebpf_prog *prog;
+	char log[CLI_LOG_SZ] = "";
+	int err = uebpf_prog_load(insns, n, &opts, &prog, log, sizeof(log));
+	if (err) {
+		cli_err_log(name, log, err);
+		return -1;
+	}
+	err = print_prog_jited(name, prog, style);
 	uebpf_prog_free(prog);
+	return err;
+}
+
+/* Every program of an object (or the one named), as text or, loaded and
+ * so verified, as native code. Nothing is printed before the object opens
+ * and loads. */
+static int disasm_object(const char *path, const char *only, bool jited, uint32_t flags, enum uebpf_asm_style style)
+{
+	char log[CLI_LOG_SZ] = "";
+	struct uebpf_object *obj;
+	int err = uebpf_object_open_file(path, NULL, &obj, log, sizeof(log));
+	if (err) {
+		cli_err_log(cli_name(path), log, err);
+		return -1;
+	}
+	int ret = 0, seen = 0;
+	if (only && !uebpf_object_find_prog(obj, only)) {
+		cli_err("disasm: %s: no program named '%s'", cli_name(path), only);
+		ret = -1;
+	}
+	struct uebpf_object_load_opts lo = { .sz = sizeof(lo), .engine = UEBPF_ENGINE_JIT, .flags = flags };
+	if (!ret && jited && (err = uebpf_object_load(obj, &lo, log, sizeof(log)))) {
+		cli_err_log(cli_name(path), log, err);
+		ret = -1;
+	}
+	for (struct uebpf_object_prog *p = uebpf_object_next_prog(obj, NULL); p && !ret;
+	     p = uebpf_object_next_prog(obj, p)) {
+		const char *name = uebpf_object_prog_name(p);
+		if (only && strcmp(only, name))
+			continue;
+		printf("%s%s:\n", seen++ ? "\n" : "", name);
+		fflush(stdout);
+		if (jited) {
+			ret = print_prog_jited(name, uebpf_object_prog_prog(p), style);
+		} else {
+			size_t n;
+			const struct bpf_insn *insns = uebpf_object_prog_insns(p, &n);
+			ret = print_insns(name, insns, n, style);
+		}
+	}
+	if (!ret && !seen) {
+		cli_err("disasm: %s: no programs", cli_name(path));
+		ret = -1;
+	}
+	uebpf_object_close(obj);
 	return ret;
 }
 
@@ -195,15 +253,16 @@ int cmd_disasm(int argc, char **argv)
 		{ "style", required_argument, NULL, OPT_STYLE },
 		{ "jited", no_argument, NULL, OPT_JITED },
 		{ "harden", no_argument, NULL, OPT_HARDEN },
+		{ "prog", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	enum uebpf_asm_style style = UEBPF_ASM_STYLE_UEBPF;
 	int jited = 0, c;
 	uint32_t flags = 0;
-	const char *path;
+	const char *path, *only = NULL;
 
-	while ((c = cli_getopt("disasm", argc, argv, "h", longopts)) != -1) {
+	while ((c = cli_getopt("disasm", argc, argv, "hp:", longopts)) != -1) {
 		switch (c) {
 		case OPT_STYLE:
 			if (!strcmp(optarg, "uebpf")) {
@@ -223,6 +282,9 @@ int cmd_disasm(int argc, char **argv)
 		case OPT_HARDEN:
 			flags |= UEBPF_F_HARDEN;
 			break;
+		case 'p':
+			only = optarg;
+			break;
 		case 'h':
 			fputs(help, stdout);
 			return 0;
@@ -237,6 +299,12 @@ int cmd_disasm(int argc, char **argv)
 		return 1;
 	}
 
+	if (cli_is_elf(path))
+		return disasm_object(path, only, jited, flags, style) ? 1 : 0;
+	if (only) {
+		cli_err("disasm: --prog needs an object file");
+		return 1;
+	}
 	struct bpf_insn *insns;
 	size_t n;
 	if (cli_load_insns(path, CLI_PROG_GUESS, &insns, &n))

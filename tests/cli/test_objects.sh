@@ -194,6 +194,16 @@ for c in "badsec.o:section .relxdp: relocations for section 999, which does not 
 done
 out=$("$UEBPF" run "$EX/tailcall.bpf.o" --prog nope 2>&1); rc=$?
 check "unknown program name: exit 1" bash -c "[ $rc -eq 1 ] && grep -q \"no program named 'nope'\" <<<\"\$0\"" "$out"
+# disasm reads objects: every program under its name, linked; --jited loads (verifies) it
+out=$("$UEBPF" disasm "$EX/tailcall.bpf.o" 2>&1); rc=$?
+check "disasm of an object names each program and lists its instructions" \
+	bash -c "[ $rc -eq 0 ] && grep -q '^dispatch:$' <<<\"\$0\" && grep -q '^handle_v6:$' <<<\"\$0\" && grep -q '^exit$' <<<\"\$0\"" "$out"
+out=$("$UEBPF" disasm --jited --prog dispatch "$EX/tailcall.bpf.o" 2>&1); rc=$?
+check "disasm --jited --prog of an object: that program's native code only" \
+	bash -c "[ $rc -eq 0 ] && grep -q '^dispatch:$' <<<\"\$0\" && ! grep -q '^handle_v6:$' <<<\"\$0\" && grep -q 'ret' <<<\"\$0\"" "$out"
+out=$("$UEBPF" disasm --prog nope "$EX/tailcall.bpf.o" 2>&1); rc=$?
+check "disasm --prog of no such program: one line, exit 1" \
+	bash -c "[ $rc -eq 1 ] && [ \$(wc -l <<<\"\$0\") -eq 1 ] && grep -q \"no program named 'nope'\" <<<\"\$0\"" "$out"
 out=$("$UEBPF" run "$EX/xdp_parse.bpf.o" --data-hex 00 2>&1); rc=$?
 check "packet too short: exit 1 with the size rule" bash -c "[ $rc -eq 1 ] && grep -q 'packet of 1 bytes' <<<\"\$0\"" "$out"
 exit $fail
