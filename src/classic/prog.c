@@ -8,7 +8,6 @@
 #include <uebpf/verifier.h>
 
 #include "classic/internal.h"
-#include "engine/prog.h"
 #include "progtypes/progtype.h"
 
 struct uebpf_classic_prog {
@@ -18,7 +17,7 @@ struct uebpf_classic_prog {
 	enum uebpf_classic_runner runner;
 	bool kernel_checked;     /* passed uebpf_classic_check, not only the loose rules */
 	struct uebpf_prog *ebpf; /* the translation, unless runner is RUN_CBPF */
-	uebpf_jit_fn jit_fn;     /* its native code, when JIT-compiled */
+	uebpf_prog_fn jit_fn;    /* its native code, when JIT-compiled */
 };
 
 /* Translate, verify and load for uebpf's interpreter or JIT. The kernel
@@ -60,8 +59,8 @@ static int load_ebpf(struct uebpf_classic_prog *p, char *log, size_t log_sz)
 			.helpers = helpers,
 		};
 		err = uebpf_prog_load(res.insns, res.n, &opts, &p->ebpf, log, log_sz);
-		if (!err && p->ebpf->engine == UEBPF_ENGINE_JIT)
-			p->jit_fn = p->ebpf->jit_fn;
+		if (!err)
+			p->jit_fn = uebpf_prog_function(p->ebpf); /* NULL on the interpreter */
 	}
 	uebpf_helper_table_free(helpers);
 	uebpf_verify_result_free(&res);

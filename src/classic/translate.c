@@ -338,6 +338,20 @@ static int16_t stack_slot(uint32_t k)
 	return (int16_t)(-4 * (int32_t)k - 4);
 }
 
+static uint32_t load_size(uint16_t code)
+{
+	return BPF_SIZE(code) == BPF_W ? 4 : BPF_SIZE(code) == BPF_H ? 2 : 1;
+}
+
+/* Is insn a packet load at a constant offset (ld ABS that is not ancillary,
+ * ldxb MSH)? *size: its bytes. */
+static bool packet_abs(const struct sock_filter *in, uint32_t *size)
+{
+	*size = load_size(in->code);
+	return (BPF_CLASS(in->code) == BPF_LD && BPF_MODE(in->code) == BPF_ABS && !classic_is_ancillary(in->k)) ||
+	       in->code == (BPF_LDX | BPF_B | BPF_MSH);
+}
+
 /* What the reachable instructions need: the packet's data and data_end
  * (*pkt), the descriptor after the start (*ctx: fields, helper calls), the
  * spill slots of helper calls (*calls). */
@@ -347,15 +361,14 @@ static void uses(const struct sock_filter *insns, size_t n, const bool *reach, b
 	for (size_t i = 0; i < n; i++) {
 		const struct sock_filter *in = &insns[i];
 		uint16_t c = in->code;
-		uint32_t size = BPF_SIZE(c) == BPF_W ? 4 : BPF_SIZE(c) == BPF_H ? 2 : 1;
+		uint32_t size;
 		if (!reach[i])
 			continue;
 		if (BPF_CLASS(c) == BPF_LD && BPF_MODE(c) == BPF_IND) {
 			*pkt = *calls = true;
-		} else if (c == (BPF_LDX | BPF_B | BPF_MSH) ||
-			   (BPF_CLASS(c) == BPF_LD && BPF_MODE(c) == BPF_ABS && !classic_is_ancillary(in->k))) {
+		} else if (packet_abs(in, &size)) {
 			*pkt = true;
-			*calls |= !direct(in->k, c == (BPF_LDX | BPF_B | BPF_MSH) ? 1 : size);
+			*calls |= !direct(in->k, size);
 		} else if (BPF_CLASS(c) == BPF_LD && BPF_MODE(c) == BPF_ABS) {
 			uint32_t ad = in->k - (uint32_t)SKF_AD_OFF;
 			*ctx |= ad != SKF_AD_ALU_XOR_X;
@@ -371,10 +384,8 @@ static void uses(const struct sock_filter *insns, size_t n, const bool *reach, b
 /* The packet length that a direct load of insn checks, or 0. */
 static uint32_t checks(const struct sock_filter *in)
 {
-	uint32_t size = BPF_SIZE(in->code) == BPF_W ? 4 : BPF_SIZE(in->code) == BPF_H ? 2 : 1;
-	bool abs = (BPF_CLASS(in->code) == BPF_LD && BPF_MODE(in->code) == BPF_ABS && !classic_is_ancillary(in->k)) ||
-		   in->code == (BPF_LDX | BPF_B | BPF_MSH);
-	if (!abs || (int32_t)in->k < 0 || (uint64_t)in->k + size > MAX_PKT_OFF)
+	uint32_t size;
+	if (!packet_abs(in, &size) || !direct(in->k, size))
 		return 0;
 	return in->k + size;
 }
@@ -456,7 +467,7 @@ static void emit_one(struct out *o, const struct sock_filter *insns, size_t i, e
 {
 	const struct sock_filter *in = &insns[i];
 	uint32_t k = in->k;
-	uint32_t size = BPF_SIZE(in->code) == BPF_W ? 4 : BPF_SIZE(in->code) == BPF_H ? 2 : 1;
+	uint32_t size = load_size(in->code);
 
 	switch (in->code) {
 	case BPF_RET | BPF_K:

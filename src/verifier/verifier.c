@@ -717,11 +717,10 @@ static uint16_t insn_need(struct env *e, size_t k, uint16_t out)
 	return (uint16_t)((out & ~def) | use);
 }
 
-/* The registers insn reads: what is live before it is this and what is
- * live after it minus what it writes (the kernel's liveness). */
-static uint16_t insn_live(struct env *e, size_t k, uint16_t out)
+/* The registers insn reads (*use) and writes (*def): for liveness, and
+ * for what the log shows after it. */
+static void insn_regs(const struct bpf_insn *in, uint16_t *use_out, uint16_t *def_out)
 {
-	const struct bpf_insn *in = &e->insns[k];
 	uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
 	uint16_t d = (uint16_t)(1u << in->dst_reg), sr = (uint16_t)(1u << in->src_reg);
 	uint16_t use = 0, def = 0;
@@ -769,6 +768,16 @@ static uint16_t insn_live(struct env *e, size_t k, uint16_t out)
 		}
 		break;
 	}
+	*use_out = use;
+	*def_out = def;
+}
+
+/* What is live before insn: what it reads, and what is live after it minus
+ * what it writes (the kernel's liveness). */
+static uint16_t insn_live(struct env *e, size_t k, uint16_t out)
+{
+	uint16_t use, def;
+	insn_regs(&e->insns[k], &use, &def);
 	return (uint16_t)((out & ~def) | use);
 }
 
@@ -2334,43 +2343,14 @@ struct scratch {
 static struct scratch insn_scratch(const struct env *e, const struct vstate *s, int insn)
 {
 	const struct bpf_insn *in = &e->insns[insn];
-	uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
-	bool x = BPF_SRC(in->code) == BPF_X;
+	uint8_t cls = BPF_CLASS(in->code);
 	struct scratch sc = { 0, 0 };
-	int base = -1;
-	switch (cls) {
-	case BPF_ALU:
-	case BPF_ALU64:
-		sc.regs = (uint16_t)(1u << in->dst_reg | (x && op != BPF_NEG && op != BPF_END ? 1u << in->src_reg : 0));
-		break;
-	case BPF_LDX:
-		sc.regs = (uint16_t)(1u << in->dst_reg | 1u << in->src_reg);
-		base = in->src_reg;
-		break;
-	case BPF_ST:
-		sc.regs = (uint16_t)(1u << in->dst_reg);
-		base = in->dst_reg;
-		break;
-	case BPF_STX:
-		sc.regs = (uint16_t)(1u << in->dst_reg | 1u << in->src_reg);
-		if (BPF_MODE(in->code) == BPF_ATOMIC && in->imm == BPF_CMPXCHG)
-			sc.regs |= 1u << BPF_REG_0;
-		base = in->dst_reg;
-		break;
-	case BPF_LD:
-		if (in->code == (BPF_LD | BPF_IMM | BPF_DW))
-			sc.regs = (uint16_t)(1u << in->dst_reg);
-		else
-			sc.regs = (uint16_t)(1u << BPF_REG_0 | 1u << BPF_REG_6 | (BPF_MODE(in->code) == BPF_IND ? 1u << in->src_reg : 0));
-		break;
-	case BPF_JMP:
-	case BPF_JMP32:
-		if (op == BPF_CALL)
-			sc.regs = 0x3f;
-		else if (op != BPF_JA && op != BPF_EXIT)
-			sc.regs = (uint16_t)(1u << in->dst_reg | (x ? 1u << in->src_reg : 0));
-		break;
-	}
+	uint16_t use, def;
+	insn_regs(in, &use, &def);
+	/* an exit ends the path: nothing is shown after it */
+	if (in->code != (BPF_JMP | BPF_EXIT))
+		sc.regs = use | def;
+	int base = cls == BPF_LDX ? in->src_reg : cls == BPF_ST || cls == BPF_STX ? in->dst_reg : -1;
 	if (base >= 0) {
 		const struct reg *r = &s->fr[s->depth]->regs[base];
 		if (r->type == PTR_STACK && r->frame == s->depth) {
