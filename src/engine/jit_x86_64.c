@@ -132,6 +132,7 @@ struct jit {
 	uint32_t *fold_from;   /* load/store: 1 + the insn forming its address */
 	uint8_t *fold_skip;    /* that insn: it and the next emit nothing */
 	uint8_t *inline_at;    /* bpf-to-bpf call: inline the callee here */
+	struct alloc *alloc;   /* registers allocated (see plan_alloc), or NULL: reg_of */
 	bool align_fixed;      /* loop alignment stops looking at loop sizes */
 	bool has_ld_pkt, has_callx;
 	bool fell;             /* the code emitted last can fall through */
@@ -254,6 +255,8 @@ static void alu_rr(struct jit *j, uint8_t op, bool w, int dst, int src)
 
 static void mov_rr(struct jit *j, bool w, int dst, int src)
 {
+	if (w && dst == src)
+		return;
 	alu_rr(j, 0x89, w, dst, src);
 }
 
@@ -979,9 +982,538 @@ static int plan_slots(struct jit *j)
 	return 0;
 }
 
+/* ---- register allocation ---------------------------------------------- */
+
+/* A program of one function that calls nothing (no helpers, subprograms,
+ * tail calls or packet loads), takes no atomics and keeps r10 to itself has
+ * its registers allocated instead of taking reg_of. A value here is a web:
+ * the definitions and uses of one BPF register, or of one 8-byte stack slot
+ * that is only ever loaded and stored whole, that reach each other. Each
+ * web gets an x86 register by colouring the graph of webs live at once
+ * (Chaitin-Briggs, a copy's two sides not interfering, and a copy's two
+ * sides given the same register where they can be). clang's spills under
+ * register pressure (more live values than BPF's ten registers) so end up
+ * in the fifteen x86 ones, and a spill or reload between two webs in the
+ * same register emits nothing. A stack slot's web that gets no register
+ * stays in the slot; a BPF register's web that gets none makes the program
+ * take reg_of. */
+
+#define NV 64 /* values: r0-r9, then up to 54 stack slots */
+#define SLOT_VAR0 10
+#define MAX_ALLOC_INSNS 4096
+#define MAX_WEBS 4096
+#define NO_WEB UINT16_MAX
+
+struct alloc {
+	uint8_t *start;                           /* an instruction starts here (not lddw's second half) */
+	uint64_t *use, *def, *live_in, *live_out; /* per insn, a bit per value */
+	uint16_t *web_in, *web_def;               /* insn * NV + value: its web there, or NO_WEB */
+	int8_t *color;                            /* web -> x86 register, -1: in its stack slot */
+	size_t n_webs;
+	uint8_t web_var[MAX_WEBS];                /* web -> its value */
+	int8_t slot_var[UEBPF_STACK_SIZE / 8];    /* slot k (at r10 - 8 * (k + 1)) -> value, or -1 */
+};
+
+static void alloc_free(struct alloc *a)
+{
+	if (!a)
+		return;
+	free(a->start);
+	free(a->use);
+	free(a->def);
+	free(a->live_in);
+	free(a->live_out);
+	free(a->web_in);
+	free(a->web_def);
+	free(a->color);
+	free(a);
+}
+
+/* The value of the stack slot insn in loads or stores whole, or -1. */
+static int alloc_slot(const struct alloc *a, const struct bpf_insn *in)
+{
+	int16_t off;
+	int size;
+	bool plain;
+	if (!stack_access(in, &off, &size, &plain) || !plain || off >= 0 || off % 8 || -off > UEBPF_STACK_SIZE)
+		return -1;
+	return a->slot_var[-off / 8 - 1];
+}
+
+static void alloc_use_def(const struct alloc *a, const struct bpf_insn *in, uint64_t *use, uint64_t *def)
+{
+	uint16_t u, d;
+	use_def(in, true, &u, &d);
+	*use = u & 0x3ff;
+	*def = d & 0x3ff;
+	int s = alloc_slot(a, in);
+	if (s >= 0)
+		*(BPF_CLASS(in->code) == BPF_LDX ? use : def) |= (uint64_t)1 << s;
+}
+
+/* Is insn in the copy "v = w" of all 64 bits? */
+static bool alloc_move(const struct alloc *a, const struct bpf_insn *in, int *v, int *w)
+{
+	int s = alloc_slot(a, in);
+	if (in->code == (BPF_ALU64 | BPF_MOV | BPF_X) && !in->off && in->src_reg < BPF_REG_10) {
+		*v = in->dst_reg;
+		*w = in->src_reg;
+	} else if (s >= 0 && BPF_CLASS(in->code) == BPF_LDX) {
+		*v = in->dst_reg;
+		*w = s;
+	} else if (s >= 0 && BPF_CLASS(in->code) == BPF_STX && in->src_reg < BPF_REG_10) {
+		*v = s;
+		*w = in->src_reg;
+	} else {
+		return false;
+	}
+	return true;
+}
+
+static bool alloc_eligible(const struct jit *j)
+{
+	if (j->n_funcs != 1 || j->harden || j->n > MAX_ALLOC_INSNS || j->has_ld_pkt || j->has_callx ||
+	    j->funcs[0].r10_escapes || j->funcs[0].calls)
+		return false;
+	for (size_t i = 0; i < j->n; i++) {
+		const struct bpf_insn *in = &j->insns[i];
+		if ((BPF_CLASS(in->code) == BPF_STX && BPF_MODE(in->code) == BPF_ATOMIC) || in->dst_reg > BPF_REG_10 ||
+		    in->src_reg > BPF_REG_10)
+			return false;
+	}
+	return true;
+}
+
+static uint32_t uf_find(uint32_t *parent, uint32_t x)
+{
+	while (parent[x] != x) {
+		parent[x] = parent[parent[x]];
+		x = parent[x];
+	}
+	return x;
+}
+
+static void uf_union(uint32_t *parent, uint32_t x, uint32_t y)
+{
+	x = uf_find(parent, x);
+	y = uf_find(parent, y);
+	if (x != y)
+		parent[x > y ? x : y] = x < y ? x : y;
+}
+
+/* Where control goes after insn i within the program: up to two places. */
+static size_t alloc_succ(const struct jit *j, size_t i, size_t s[2])
+{
+	const struct bpf_insn *in = &j->insns[i];
+	size_t k = 0, t;
+	if (jump_target(in, i, &t) && t < j->n)
+		s[k++] = t;
+	if (!is_exit(in) && !is_ja(in) && i + uebpf_insn_slots(in) < j->n)
+		s[k++] = i + uebpf_insn_slots(in);
+	return k;
+}
+
+static void alloc_liveness(const struct jit *j, struct alloc *a)
+{
+	bool changed = true;
+	while (changed) {
+		changed = false;
+		for (size_t k = j->n; k-- > 0;) {
+			if (!a->start[k])
+				continue;
+			size_t s[2], ns = alloc_succ(j, k, s);
+			uint64_t out = 0;
+			for (size_t x = 0; x < ns; x++)
+				out |= a->live_in[s[x]];
+			uint64_t in = a->use[k] | (out & ~a->def[k]);
+			a->live_out[k] = out;
+			if (in != a->live_in[k]) {
+				a->live_in[k] = in;
+				changed = true;
+			}
+		}
+	}
+}
+
+/* The interference graph, as a bit matrix, and what colouring needs. */
+struct igraph {
+	size_t n, words;
+	uint64_t *adj;
+	uint16_t *forbid;   /* x86 registers the web may not take */
+	int8_t *pref;       /* x86 register it should take (argument, result), or -1 */
+	int64_t *weight;    /* stack slot webs: accesses saved, by loop depth */
+	uint8_t *is_slot;
+	uint32_t *moves;    /* pairs of webs a copy joins */
+	size_t n_moves;
+};
+
+static void edge(struct igraph *g, size_t x, size_t y)
+{
+	if (x == y || x == NO_WEB || y == NO_WEB)
+		return;
+	g->adj[x * g->words + y / 64] |= (uint64_t)1 << (y % 64);
+	g->adj[y * g->words + x / 64] |= (uint64_t)1 << (x % 64);
+}
+
+static bool adjacent(const struct igraph *g, size_t x, size_t y)
+{
+	return g->adj[x * g->words + y / 64] >> (y % 64) & 1;
+}
+
+/* Caller-saved registers first: those cost no push. */
+static const uint8_t color_order[] = { RAX, RCX, RDX, RSI, RDI, R8, R9, R10, R11, RBX, R12, R13, R14, R15, RBP };
+
+/* Simplify, then select (optimistic). Returns 0, or -1 when a BPF
+ * register's web got no register. */
+static int color_graph(const struct igraph *g, uint16_t allowed, int8_t *color)
+{
+	size_t n = g->n, top = 0;
+	uint32_t *deg = calloc(n, sizeof(*deg)), *stack = calloc(n, sizeof(*stack));
+	uint8_t *gone = calloc(n, 1);
+	int err = -1;
+	if (!deg || !stack || !gone)
+		goto out;
+	for (size_t x = 0; x < n; x++)
+		for (size_t w = 0; w < g->words; w++)
+			deg[x] += (uint32_t)__builtin_popcountll(g->adj[x * g->words + w]);
+	while (top < n) {
+		size_t pick = n;
+		for (size_t x = 0; x < n && pick == n; x++)
+			if (!gone[x] && deg[x] < (uint32_t)__builtin_popcount(allowed & ~g->forbid[x]))
+				pick = x;
+		if (pick == n) {
+			/* blocked: the stack slot web worth least per neighbour
+			 * may end up in its slot; BPF registers' webs last */
+			double best = 0;
+			for (size_t x = 0; x < n; x++) {
+				if (gone[x])
+					continue;
+				double cost = g->is_slot[x] ? (double)g->weight[x] / (deg[x] + 1) : 1e300 / (deg[x] + 1);
+				if (pick == n || cost < best) {
+					pick = x;
+					best = cost;
+				}
+			}
+		}
+		gone[pick] = 1;
+		stack[top++] = (uint32_t)pick;
+		for (size_t y = 0; y < n; y++)
+			if (!gone[y] && adjacent(g, pick, y))
+				deg[y]--;
+	}
+	memset(color, -2, n);
+	while (top) {
+		size_t x = stack[--top];
+		uint16_t avail = allowed & ~g->forbid[x];
+		for (size_t y = 0; y < n; y++)
+			if (color[y] >= 0 && adjacent(g, x, y))
+				avail &= (uint16_t)~BIT(color[y]);
+		if (!avail) {
+			if (!g->is_slot[x])
+				goto out;
+			color[x] = -1;
+			continue;
+		}
+		int c = -1;
+		for (size_t m = 0; m < g->n_moves && c < 0; m++) {
+			size_t other = g->moves[2 * m] == x ? g->moves[2 * m + 1] : g->moves[2 * m + 1] == x ? g->moves[2 * m] : n;
+			if (other < n && color[other] >= 0 && (avail & BIT(color[other])))
+				c = color[other];
+		}
+		if (c < 0 && g->pref[x] >= 0 && (avail & BIT(g->pref[x])))
+			c = g->pref[x];
+		for (size_t k = 0; k < sizeof(color_order) && c < 0; k++)
+			if (avail & BIT(color_order[k]))
+				c = color_order[k];
+		color[x] = (int8_t)c;
+	}
+	err = 0;
+out:
+	free(deg);
+	free(stack);
+	free(gone);
+	return err;
+}
+
+static uint16_t web_at(const struct alloc *a, const uint16_t *webs, size_t i, int v)
+{
+	return webs[i * NV + (size_t)v];
+}
+
+/* Choose the stack slots that become values: whole 8-byte accesses only,
+ * the most used (by loop depth) first. Returns whether the frame is needed
+ * whatever the colouring (some access is not to such a slot). */
+static bool alloc_slots(const struct jit *j, struct alloc *a, const uint8_t *nest)
+{
+	int64_t weight[UEBPF_STACK_SIZE / 8] = { 0 };
+	bool bad[UEBPF_STACK_SIZE / 8] = { false }, frame = false;
+	memset(a->slot_var, -1, sizeof(a->slot_var));
+	for (size_t i = 0; i < j->n; i++) {
+		int16_t off;
+		int size;
+		bool plain;
+		if (!a->start[i] || !stack_access(&j->insns[i], &off, &size, &plain))
+			continue;
+		if (off >= 0 || -off > UEBPF_STACK_SIZE) {
+			frame = true;
+			continue;
+		}
+		for (int b = off; b < off + size && b < 0; b++) {
+			size_t slot = (size_t)(-b - 1) / 8;
+			if (!plain || off % 8)
+				bad[slot] = true;
+			else
+				weight[slot] += (int64_t)1 << (3 * nest[i]);
+		}
+	}
+	for (int v = SLOT_VAR0; v < NV; v++) {
+		size_t best = UEBPF_STACK_SIZE / 8;
+		for (size_t s = 0; s < UEBPF_STACK_SIZE / 8; s++)
+			if (!bad[s] && weight[s] > 0 && a->slot_var[s] < 0 &&
+			    (best == UEBPF_STACK_SIZE / 8 || weight[s] > weight[best]))
+				best = s;
+		if (best == UEBPF_STACK_SIZE / 8)
+			break;
+		a->slot_var[best] = (int8_t)v;
+	}
+	for (size_t s = 0; s < UEBPF_STACK_SIZE / 8; s++)
+		frame |= bad[s] || (weight[s] > 0 && a->slot_var[s] < 0);
+	return frame;
+}
+
+/* Webs: union-find over (insn, value) live into the insn and (insn, value)
+ * defined there, joined along every edge of the control flow and where an
+ * insn reads and writes the same value. Returns -ENOSPC past MAX_WEBS. */
+static int alloc_webs(const struct jit *j, struct alloc *a)
+{
+	size_t n = j->n, nodes = 2 * n * NV;
+	uint32_t *parent = malloc(nodes * sizeof(*parent));
+	if (!parent)
+		return -ENOMEM;
+	for (size_t x = 0; x < nodes; x++)
+		parent[x] = (uint32_t)x;
+#define IN_NODE(i, v) ((uint32_t)((i) * NV + (size_t)(v)))
+#define DEF_NODE(i, v) ((uint32_t)((n + (i)) * NV + (size_t)(v)))
+	for (size_t i = 0; i < n; i++) {
+		if (!a->start[i])
+			continue;
+		size_t s[2], ns = alloc_succ(j, i, s);
+		for (size_t x = 0; x < ns; x++)
+			for (uint64_t m = a->live_in[s[x]]; m; m &= m - 1) {
+				int v = __builtin_ctzll(m);
+				uf_union(parent, IN_NODE(s[x], v), a->def[i] >> v & 1 ? DEF_NODE(i, v) : IN_NODE(i, v));
+			}
+		for (uint64_t m = a->use[i] & a->def[i]; m; m &= m - 1)
+			uf_union(parent, IN_NODE(i, __builtin_ctzll(m)), DEF_NODE(i, __builtin_ctzll(m)));
+	}
+	uint16_t *dense = malloc(nodes * sizeof(*dense));
+	int err = 0;
+	if (!dense) {
+		free(parent);
+		return -ENOMEM;
+	}
+	memset(dense, 0xff, nodes * sizeof(*dense));
+	for (size_t i = 0; i < n && !err; i++) {
+		for (int pass = 0; pass < 2 && a->start[i]; pass++) {
+			uint64_t m = pass ? a->def[i] : a->live_in[i];
+			for (; m; m &= m - 1) {
+				int v = __builtin_ctzll(m);
+				uint32_t root = uf_find(parent, pass ? DEF_NODE(i, v) : IN_NODE(i, v));
+				if (dense[root] == NO_WEB) {
+					if (a->n_webs == MAX_WEBS) {
+						err = -ENOSPC;
+						break;
+					}
+					a->web_var[a->n_webs] = (uint8_t)v;
+					dense[root] = (uint16_t)a->n_webs++;
+				}
+				(pass ? a->web_def : a->web_in)[i * NV + (size_t)v] = dense[root];
+			}
+		}
+	}
+#undef IN_NODE
+#undef DEF_NODE
+	free(parent);
+	free(dense);
+	return err;
+}
+
+static void alloc_graph(const struct jit *j, const struct alloc *a, struct igraph *g, const uint8_t *nest)
+{
+	for (size_t x = 0; x < g->n; x++)
+		g->pref[x] = -1;
+	for (size_t i = 0; i < j->n; i++) {
+		if (!a->start[i])
+			continue;
+		const struct bpf_insn *in = &j->insns[i];
+		uint16_t scratch = scratch_of(j, in);
+		int mv = -1, mw = -1;
+		bool move = alloc_move(a, in, &mv, &mw);
+		for (uint64_t m = a->live_in[i]; m && scratch; m &= m - 1)
+			g->forbid[web_at(a, a->web_in, i, __builtin_ctzll(m))] |= scratch;
+		for (uint64_t d = a->def[i]; d; d &= d - 1) {
+			int v = __builtin_ctzll(d);
+			size_t dw = web_at(a, a->web_def, i, v);
+			g->forbid[dw] |= scratch;
+			for (uint64_t m = a->live_out[i]; m; m &= m - 1) {
+				int w = __builtin_ctzll(m);
+				if (w == v || (move && v == mv && w == mw))
+					continue;
+				edge(g, dw, web_at(a, a->def[i] >> w & 1 ? a->web_def : a->web_in, i, w));
+			}
+		}
+		if (move) {
+			g->moves[2 * g->n_moves] = web_at(a, a->web_def, i, mv);
+			g->moves[2 * g->n_moves++ + 1] = web_at(a, a->web_in, i, mw);
+		}
+		int s = alloc_slot(a, in);
+		if (s >= 0) {
+			size_t w = web_at(a, BPF_CLASS(in->code) == BPF_LDX ? a->web_in : a->web_def, i, s);
+			g->weight[w] += (int64_t)1 << (3 * nest[i]);
+		}
+		if (is_exit(in))
+			g->pref[web_at(a, a->web_in, i, BPF_REG_0)] = RAX;
+	}
+	/* what the program starts with: its arguments and anything read
+	 * before it is written (garbage) are all live at once */
+	for (uint64_t m = a->live_in[0]; m; m &= m - 1)
+		for (uint64_t o = m & (m - 1); o; o &= o - 1)
+			edge(g, web_at(a, a->web_in, 0, __builtin_ctzll(m)), web_at(a, a->web_in, 0, __builtin_ctzll(o)));
+	if (a->live_in[0] & BIT(BPF_REG_1))
+		g->pref[web_at(a, a->web_in, 0, BPF_REG_1)] = RDI;
+	if (a->live_in[0] & BIT(BPF_REG_2))
+		g->pref[web_at(a, a->web_in, 0, BPF_REG_2)] = RSI;
+	for (size_t x = 0; x < g->n; x++)
+		g->is_slot[x] = a->web_var[x] >= SLOT_VAR0;
+}
+
+/* Allocate the program's registers if it qualifies (j->alloc), else leave
+ * it to reg_of. Only running out of memory is an error. */
+static int plan_alloc(struct jit *j)
+{
+	if (!alloc_eligible(j))
+		return 0;
+	size_t n = j->n;
+	struct alloc *a = calloc(1, sizeof(*a));
+	uint8_t *nest = calloc(n + 1, 1);
+	struct igraph g = { 0 };
+	int err = -ENOMEM;
+	if (!a || !nest)
+		goto out;
+	a->start = calloc(n, 1);
+	a->use = calloc(n, sizeof(*a->use));
+	a->def = calloc(n, sizeof(*a->def));
+	a->live_in = calloc(n, sizeof(*a->live_in));
+	a->live_out = calloc(n, sizeof(*a->live_out));
+	a->web_in = malloc(n * NV * sizeof(*a->web_in));
+	a->web_def = malloc(n * NV * sizeof(*a->web_def));
+	if (!a->start || !a->use || !a->def || !a->live_in || !a->live_out || !a->web_in || !a->web_def)
+		goto out;
+	memset(a->web_in, 0xff, n * NV * sizeof(*a->web_in));
+	memset(a->web_def, 0xff, n * NV * sizeof(*a->web_def));
+	for (size_t i = 0; i < n; i += uebpf_insn_slots(&j->insns[i]))
+		a->start[i] = 1;
+	for (size_t t = 0; t < n; t++)
+		if (j->flags[t] & F_BACK_TARGET)
+			for (size_t k = t; k < j->loop_end[t] && k < n; k++)
+				nest[k] += nest[k] < 3;
+	bool frame = alloc_slots(j, a, nest);
+	for (size_t i = 0; i < n; i++)
+		if (a->start[i])
+			alloc_use_def(a, &j->insns[i], &a->use[i], &a->def[i]);
+	alloc_liveness(j, a);
+	if ((err = alloc_webs(j, a))) {
+		if (err == -ENOSPC)
+			err = 0; /* too big to bother: reg_of */
+		goto out;
+	}
+	g.n = a->n_webs;
+	g.words = (g.n + 63) / 64;
+	err = -ENOMEM;
+	g.adj = calloc(g.n * g.words + 1, sizeof(*g.adj));
+	g.forbid = calloc(g.n + 1, sizeof(*g.forbid));
+	g.pref = calloc(g.n + 1, sizeof(*g.pref));
+	g.weight = calloc(g.n + 1, sizeof(*g.weight));
+	g.is_slot = calloc(g.n + 1, 1);
+	g.moves = calloc(2 * n + 2, sizeof(*g.moves));
+	a->color = calloc(g.n + 1, 1);
+	if (!g.adj || !g.forbid || !g.pref || !g.weight || !g.is_slot || !g.moves || !a->color)
+		goto out;
+	alloc_graph(j, a, &g, nest);
+	uint16_t allowed = (uint16_t)(0xffff & ~BIT(RSP));
+	/* rbp: the frame's base while some access stays in memory */
+	int bad = color_graph(&g, frame ? allowed & ~BIT(RBP) : allowed, a->color);
+	bool spilled = false;
+	for (size_t x = 0; x < g.n && !bad; x++)
+		spilled |= a->color[x] < 0;
+	if (!bad && spilled && !frame) {
+		frame = true;
+		bad = color_graph(&g, allowed & ~BIT(RBP), a->color);
+	}
+	err = 0;
+	if (bad)
+		goto out; /* a BPF register got no x86 one: reg_of */
+	struct func *fn = &j->funcs[0];
+	fn->saved = 0;
+	for (size_t x = 0; x < g.n; x++)
+		if (a->color[x] >= 0 && (BIT(a->color[x]) & (BIT(RBX) | BIT(RBP) | BIT(R12) | BIT(R13) | BIT(R14) | BIT(R15))))
+			fn->saved |= BIT(a->color[x]);
+	if (!frame) {
+		fn->has_frame = false;
+		fn->frame = 0;
+	}
+	j->alloc = a;
+	a = NULL;
+out:
+	alloc_free(a);
+	free(nest);
+	free(g.adj);
+	free(g.forbid);
+	free(g.pref);
+	free(g.weight);
+	free(g.is_slot);
+	free(g.moves);
+	return err;
+}
+
+/* The x86 register BPF register r is in at insn k (its web there). */
+static int reg_at(const struct jit *j, size_t k, int r)
+{
+	const struct alloc *a = j->alloc;
+	if (!a || r >= BPF_REG_10)
+		return j->reg[r];
+	uint16_t w = a->live_in[k] >> r & 1 ? a->web_in[k * NV + (size_t)r]
+		   : a->def[k] >> r & 1    ? a->web_def[k * NV + (size_t)r]
+					   : NO_WEB;
+	return w == NO_WEB ? j->reg[r] : a->color[w];
+}
+
+/* The register of the stack slot insn k loads or stores, or -1. */
+static int alloc_slot_reg(const struct jit *j, size_t k)
+{
+	const struct alloc *a = j->alloc;
+	const struct bpf_insn *in = &j->insns[k];
+	int s = alloc_slot(a, in);
+	if (s < 0)
+		return -1;
+	uint16_t w = (BPF_CLASS(in->code) == BPF_LDX ? a->web_in : a->web_def)[k * NV + (size_t)s];
+	return w == NO_WEB ? -1 : a->color[w];
+}
+
+/* Before emitting insn i: where its registers are. */
+static void set_regs(struct jit *j, size_t i)
+{
+	if (!j->alloc)
+		return;
+	for (int r = 0; r < BPF_REG_10; r++)
+		j->reg[r] = (uint8_t)reg_at(j, i, r);
+}
+
 /* The register that holds the stack slot insn k accesses, or -1. */
 static int slot_reg(const struct jit *j, size_t k)
 {
+	if (j->alloc)
+		return alloc_slot_reg(j, k);
 	const struct func *fn = &j->funcs[j->func_of[k]];
 	int16_t off;
 	int size;
@@ -1092,7 +1624,7 @@ static void blind_imm(struct jit *j, size_t i, bool w, int dst, int32_t imm)
 
 /* ---- frames ------------------------------------------------------------ */
 
-static const uint8_t push_order[] = { RBX, R12, R13, R14, R15 };
+static const uint8_t push_order[] = { RBP, RBX, R12, R13, R14, R15 }; /* rbp: allocated, frameless */
 
 static void push(struct jit *j, int r)
 {
@@ -1104,6 +1636,27 @@ static void pop(struct jit *j, int r)
 {
 	rex(j, false, 0, 0, r, false);
 	b1(j, 0x58 + (r & 7));
+}
+
+/* The allocated program's arguments (r1 in rdi, r2 in rsi) into the
+ * registers their webs got: a parallel move. */
+static void entry_moves(struct jit *j)
+{
+	const struct alloc *a = j->alloc;
+	int c1 = a->live_in[0] & BIT(BPF_REG_1) ? reg_at(j, 0, BPF_REG_1) : -1;
+	int c2 = a->live_in[0] & BIT(BPF_REG_2) ? reg_at(j, 0, BPF_REG_2) : -1;
+	if (c1 == RSI && c2 == RDI) {
+		op_rr(j, 0, true, 0x87, RSI, RDI, false); /* xchg */
+	} else if (c1 == RSI) {
+		if (c2 >= 0)
+			mov_rr(j, true, c2, RSI);
+		mov_rr(j, true, c1, RDI);
+	} else {
+		if (c1 >= 0)
+			mov_rr(j, true, c1, RDI);
+		if (c2 >= 0)
+			mov_rr(j, true, c2, RSI);
+	}
 }
 
 /* The frame: rbp first, so that [rbp + 8] is the return address for
@@ -1122,6 +1675,8 @@ static void prologue(struct jit *j, const struct func *fn, bool is_main)
 			push(j, push_order[k]);
 	if (!fn->has_frame && fn->pad)
 		alu_ri(j, EXT_SUB, true, RSP, 8);
+	if (is_main && j->alloc)
+		entry_moves(j);
 	if (is_main && j->has_ld_pkt) {
 		op_mem(j, 0, true, 0x89, RDI, RBP, -(int32_t)fn->pkt_slot, false);
 		op_mem(j, 0, true, 0x89, RSI, RBP, 8 - (int32_t)fn->pkt_slot, false);
@@ -1754,9 +2309,9 @@ static bool lea_pattern(const struct jit *j, size_t i, struct addr *ad)
 	    a->src_reg == A || b->dst_reg != A || b->off)
 		return false;
 	if (b->code == (cls | BPF_ADD | BPF_X) && b->src_reg != A)
-		*ad = (struct addr){ j->reg[a->src_reg], j->reg[b->src_reg], 0 };
+		*ad = (struct addr){ reg_at(j, i, a->src_reg), reg_at(j, i + 1, b->src_reg), 0 };
 	else if (b->code == (cls | BPF_ADD | BPF_K) && !j->harden) /* hardening keeps imm out of code */
-		*ad = (struct addr){ j->reg[a->src_reg], -1, b->imm };
+		*ad = (struct addr){ reg_at(j, i, a->src_reg), -1, b->imm };
 	else
 		return false;
 	return true;
@@ -1812,12 +2367,13 @@ static int fold(struct jit *j, size_t i)
 	if (j->fold_skip[i])
 		return 2;
 	if (lea_pattern(j, i, &ad)) {
-		lea(j, BPF_CLASS(a->code) == BPF_ALU64, j->reg[A], ad.base, ad.index, 0, ad.disp);
+		lea(j, BPF_CLASS(a->code) == BPF_ALU64, reg_at(j, i + 1, A), ad.base, ad.index, 0, ad.disp);
 		return 2;
 	}
 	if (a->code == (BPF_ALU64 | BPF_ADD | BPF_X) && a->src_reg != A && i + 1 < j->funcs[j->func_of[i]].end &&
 	    !(j->flags[i + 1] & F_TARGET) && !j->fold_from[i + 1] && folds_into(j, i + 1, A)) {
 		ad = (struct addr){ j->reg[A], j->reg[a->src_reg], j->insns[i + 1].off };
+		set_regs(j, i + 1);
 		mem_op(j, i + 1, ad);
 		return 2;
 	}
@@ -2004,7 +2560,7 @@ static void compare(struct jit *j, size_t i, int zf, bool zf_32)
 static void emit_exit(struct jit *j, size_t i)
 {
 	if (j->func_of[i] == 0)
-		mov_rr(j, true, RAX, j->reg[BPF_REG_0]);
+		mov_rr(j, true, RAX, reg_at(j, i, BPF_REG_0));
 	epilogue(j, &j->funcs[j->func_of[i]]);
 }
 
@@ -2095,6 +2651,7 @@ static int copy_block(struct jit *j, size_t i, size_t t, size_t c)
 	}
 	size_t tc;
 	jump_target(&j->insns[c], c, &tc);
+	set_regs(j, c);
 	compare(j, c, j->zf_reg, j->zf_32);
 	jump(j, jcc_of(BPF_OP(j->insns[c].code)), target_label(j, tc));
 	go_to(j, i, c + 1);
@@ -2243,6 +2800,7 @@ static int insn(struct jit *j, size_t i)
 		return used;
 	if (j->flags[i] & F_TARGET)
 		j->nonzero = 0;
+	set_regs(j, i);
 	used = insn_body(j, i);
 	for (int k = 0; k < used; k += (int)uebpf_insn_slots(&j->insns[i + (size_t)k]))
 		j->nonzero = nonzero_after(j->nonzero, &j->insns[i + (size_t)k]);
@@ -2430,6 +2988,7 @@ static void jit_release(struct jit *j)
 	free(j->fold_from);
 	free(j->fold_skip);
 	free(j->inline_at);
+	alloc_free(j->alloc);
 }
 
 static int finish(struct jit *j)
@@ -2461,6 +3020,7 @@ static int finish(struct jit *j)
 		return err;
 	}
 	prog->jit_code_sz = code_sz;
+	prog->jit_allocated = j->alloc != NULL;
 	prog->jit_offsets = offsets;
 	prog->jit_fn = (uebpf_jit_fn)(uintptr_t)prog->jit_code;
 	return 0;
@@ -2500,9 +3060,13 @@ int uebpf_jit_x86_64_compile_features(struct uebpf_prog *prog, unsigned features
 	if ((err = analyse(&j)) || (err = liveness(&j)))
 		goto out;
 	plan_jumps(&j);
-	plan_folds(&j);
-	if ((err = plan_slots(&j)))
+	if ((err = plan_alloc(&j)))
 		goto out;
+	if (!j.alloc) {
+		plan_folds(&j);
+		if ((err = plan_slots(&j)))
+			goto out;
+	}
 	plan_inline(&j);
 	align_frames(&j);
 	j.body_label = n + 1;

@@ -55,6 +55,7 @@ struct uebpf_prog {
 	uebpf_jit_fn jit_fn;
 	bool jit_sub_tail_calls; /* a subprogram tail-calls: runs need a way out of every frame */
 	bool jit_plain;          /* JIT code with no tail calls and no callbacks: a run is one call */
+	bool jit_allocated;      /* its registers were allocated, not taken from the fixed mapping */
 };
 
 /* Interpreter: prepare decodes prog->insns into interp_code at load (freed

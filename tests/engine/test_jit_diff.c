@@ -1,9 +1,10 @@
 /* Differential test of the x86-64 JIT against the interpreter: random
  * programs run on both and must leave the same r0 and the same input memory.
- * Two kinds: the generator's (calls, atomics and helpers on), and programs
+ * Three kinds: the generator's (calls, atomics and helpers on), programs
  * with the shapes compilers emit and the JIT optimises (loops entered by a
  * jump to their test, if/else diamonds, addresses formed as base + index,
- * stack slots, short subprograms it inlines). Every few programs the JIT
+ * stack slots, short subprograms it inlines), and register-pressure programs
+ * for the register allocator (many values, spills and reloads). Every few programs the JIT
  * code is also built hardened and without BMI2, which must agree too.
  *
  * UEBPF_JIT_DIFF_PROGRAMS (default 100000) and UEBPF_JIT_DIFF_SEED (default
@@ -282,6 +283,129 @@ static size_t shape_program(struct gen_rng *r, struct bpf_insn *out, size_t cap)
 	return s.n;
 }
 
+/* ---- register pressure ---------------------------------------------------
+ * What the register allocator sees in clang's code under pressure: up to 20
+ * 8-byte stack slots used as spill slots (loads, stores, copies between
+ * them through registers), values in r0-r8, r9 the input memory, a loop
+ * whose counter lives on the stack, early exits, division and shifts by a
+ * register (which need rax, rdx, rcx, r11), sometimes a slot also accessed
+ * by 4 bytes (which keeps it in memory), and r2 (the length) read late. */
+
+static void pressure_item(struct shape *s, int slots, int depth)
+{
+	int x = (int)pick(s, 9), k = 1 + (int)pick(s, (uint64_t)slots);
+	switch (pick(s, 12)) {
+	case 0:
+	case 1:
+		put(s, I(BPF_LDX | BPF_MEM | BPF_DW, x, BPF_REG_10, (int16_t)(-8 * k), 0));
+		break;
+	case 2:
+	case 3:
+		put(s, I(BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, x, (int16_t)(-8 * k), 0));
+		break;
+	case 4:
+		if (pick(s, 4))
+			put(s, I(BPF_ALU64 | BPF_MOV | BPF_X, x, (int)pick(s, 9), 0, 0));
+		else
+			put(s, I(BPF_ST | BPF_MEM | BPF_DW, BPF_REG_10, 0, (int16_t)(-8 * k), some_imm(s)));
+		break;
+	case 5: {
+		static const uint8_t sizes[] = { BPF_B, BPF_H, BPF_W, BPF_DW };
+		int z = (int)pick(s, 4);
+		int16_t off = (int16_t)(pick(s, (uint64_t)(MEM_LEN >> z)) << z);
+		if (pick(s, 3))
+			put(s, I(BPF_LDX | BPF_MEM | sizes[z], x, BPF_REG_9, off, 0));
+		else
+			put(s, I(BPF_STX | BPF_MEM | sizes[z], BPF_REG_9, x, off, 0));
+		break;
+	}
+	case 6:
+		if (depth < 2) {
+			size_t br = s->n;
+			put(s, I(BPF_JMP | (pick(s, 2) ? BPF_JGT : BPF_JSET) | BPF_K, x, 0, 0, some_imm(s)));
+			for (int m = 1 + (int)pick(s, 4); m > 0; m--)
+				pressure_item(s, slots, depth + 1);
+			size_t over = s->n;
+			put(s, I(BPF_JMP | BPF_JA, 0, 0, 0, 0));
+			for (int m = (int)pick(s, 3); m > 0; m--)
+				pressure_item(s, slots, depth + 1);
+			if (over < s->cap) {
+				s->p[br].off = (int16_t)(over - br);
+				s->p[over].off = (int16_t)(s->n - over - 1);
+			}
+			break;
+		}
+		/* fall through */
+	case 7:
+		if (!pick(s, 4)) { /* an early exit */
+			put(s, I(BPF_JMP | BPF_JNE | BPF_K, x, 0, 1, (int32_t)pick(s, 4)));
+			put(s, I(BPF_JMP | BPF_EXIT, 0, 0, 0, 0));
+			break;
+		}
+		/* fall through */
+	case 8:
+		if (!pick(s, 3)) { /* a 4-byte access to a slot: it stays in memory */
+			if (pick(s, 2))
+				put(s, I(BPF_STX | BPF_MEM | BPF_W, BPF_REG_10, x, (int16_t)(-8 * k + 4 * (int)pick(s, 2)), 0));
+			else
+				put(s, I(BPF_LDX | BPF_MEM | BPF_W, x, BPF_REG_10, (int16_t)(-8 * k), 0));
+			break;
+		}
+		/* fall through */
+	default: {
+		/* dst op= src, sources among r0-r8 */
+		static const uint8_t ops[] = { BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_OR, BPF_AND, BPF_LSH,
+					       BPF_RSH, BPF_MOD, BPF_XOR, BPF_ARSH, BPF_ADD, BPF_XOR };
+		uint8_t op = ops[pick(s, sizeof(ops))], cls = pick(s, 4) ? BPF_ALU64 : BPF_ALU;
+		int16_t off = (op == BPF_DIV || op == BPF_MOD) && pick(s, 2);
+		if (pick(s, 3))
+			put(s, I(cls | op | BPF_X, x, (int)pick(s, 9), off, 0));
+		else
+			put(s, I(cls | op | BPF_K, x, 0, off, some_imm(s)));
+		break;
+	}
+	}
+}
+
+static size_t pressure_program(struct gen_rng *r, struct bpf_insn *out, size_t cap)
+{
+	struct shape s = { .p = out, .cap = cap, .r = r };
+	int slots = 2 + (int)pick(&s, 19), counter = -8 * (slots + 1);
+	bool keep_len = pick(&s, 2);
+
+	put(&s, I(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_9, BPF_REG_1, 0, 0));
+	if (keep_len)
+		put(&s, I(BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, BPF_REG_2, (int16_t)(counter - 8), 0));
+	for (int k = 0; k <= 8; k++)
+		put(&s, I(BPF_ALU64 | BPF_MOV | BPF_K, k, 0, 0, some_imm(&s)));
+	for (int k = 1; k <= slots; k++)
+		put(&s, I(BPF_ST | BPF_MEM | BPF_DW, BPF_REG_10, 0, (int16_t)(-8 * k), some_imm(&s)));
+	put(&s, I(BPF_ST | BPF_MEM | BPF_DW, BPF_REG_10, 0, (int16_t)counter, 0));
+	size_t body = s.n;
+	for (int k = 4 + (int)pick(&s, 40); k > 0; k--)
+		pressure_item(&s, slots, 0);
+	int t = (int)pick(&s, 9);
+	put(&s, I(BPF_LDX | BPF_MEM | BPF_DW, t, BPF_REG_10, (int16_t)counter, 0));
+	put(&s, I(BPF_ALU64 | BPF_ADD | BPF_K, t, 0, 0, 1));
+	put(&s, I(BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, t, (int16_t)counter, 0));
+	size_t test = s.n;
+	put(&s, I(BPF_JMP | BPF_JLT | BPF_K, t, 0, 0, 1 + (int32_t)pick(&s, 8)));
+	if (test < cap)
+		out[test].off = (int16_t)(body - test - 1);
+	for (int k = 1; k <= 8; k++)
+		put(&s, I(BPF_ALU64 | BPF_XOR | BPF_X, BPF_REG_0, k, 0, 0));
+	for (int k = 1; k <= slots; k++) {
+		put(&s, I(BPF_LDX | BPF_MEM | BPF_DW, BPF_REG_1, BPF_REG_10, (int16_t)(-8 * k), 0));
+		put(&s, I(BPF_ALU64 | (k % 2 ? BPF_ADD : BPF_XOR) | BPF_X, BPF_REG_0, BPF_REG_1, 0, 0));
+	}
+	if (keep_len) {
+		put(&s, I(BPF_LDX | BPF_MEM | BPF_DW, BPF_REG_1, BPF_REG_10, (int16_t)(counter - 8), 0));
+		put(&s, I(BPF_ALU64 | BPF_MUL | BPF_X, BPF_REG_0, BPF_REG_1, 0, 0));
+	}
+	put(&s, I(BPF_JMP | BPF_EXIT, 0, 0, 0, 0));
+	return s.n > cap ? 0 : s.n;
+}
+
 static int mismatch(uint64_t seed, const char *what, const struct bpf_insn *insns, size_t n,
 		    const struct uebpf_prog *jit)
 {
@@ -296,6 +420,8 @@ static int mismatch(uint64_t seed, const char *what, const struct bpf_insn *insn
 
 /* Run the program of this seed on the interpreter and on each JIT variant
  * in variants (bit per enum variant). */
+static uint64_t n_allocated; /* programs whose registers the JIT allocated */
+
 static int one(uint64_t seed, unsigned variants)
 {
 	static struct bpf_insn insns[CAP];
@@ -311,7 +437,9 @@ static int one(uint64_t seed, unsigned variants)
 	uint8_t input[MEM_LEN], mem_i[MEM_LEN], mem_j[MEM_LEN];
 	for (size_t k = 0; k < MEM_LEN; k++)
 		input[k] = (uint8_t)gen_rand(&rng);
-	size_t n = seed % 3 == 2 ? shape_program(&rng, insns, CAP) : gen_program(&rng, &o, insns, CAP);
+	size_t n = seed % 3 == 2   ? shape_program(&rng, insns, CAP)
+		   : seed % 3 == 1 ? pressure_program(&rng, insns, CAP)
+				   : gen_program(&rng, &o, insns, CAP);
 	if (!n)
 		return mismatch(seed, "the generator made no program", insns, 0, NULL);
 
@@ -336,6 +464,7 @@ static int one(uint64_t seed, unsigned variants)
 			rc = mismatch(seed, what, insns, n, NULL);
 			break;
 		}
+		n_allocated += v == PLAIN && p->jit_allocated;
 		memcpy(mem_j, input, MEM_LEN);
 		r_j = p->jit_fn(mem_j, MEM_LEN);
 		if (r_i != r_j || memcmp(mem_i, mem_j, MEM_LEN)) {
@@ -368,6 +497,12 @@ int main(void)
 		failures += (unsigned)one(seed, variants);
 	}
 	uebpf_helper_table_free(helpers);
-	printf("%" PRIu64 " programs from seed %" PRIu64 ": %u mismatches\n", count, first, failures);
+	printf("%" PRIu64 " programs from seed %" PRIu64 ": %u mismatches; registers allocated in %" PRIu64 "\n",
+	       count, first, failures, n_allocated);
+	/* a third are register-pressure programs, which the allocator takes */
+	if (!failures && count >= 300 && n_allocated < count / 4) {
+		printf("the register allocator took too few programs\n");
+		return 1;
+	}
 	return failures ? 1 : 0;
 }
