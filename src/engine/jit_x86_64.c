@@ -84,6 +84,7 @@ struct func {
 				* memory, 8 bytes above its length */
 	uint16_t saved;        /* callee-saved x86 registers pushed, bit per register */
 	bool has_frame;        /* push rbp; mov rbp, rsp */
+	uint32_t rsp_frame;    /* allocated (no frame): bytes of BPF stack below the pushes, from rsp */
 	bool pad;              /* no frame but calls: 8 bytes keep rsp aligned */
 	bool calls;
 	bool r10_escapes;      /* r10 is used other than as a load/store base */
@@ -1007,6 +1008,9 @@ static int plan_slots(struct jit *j)
 struct alloc {
 	uint8_t *start;                           /* an instruction starts here (not lddw's second half) */
 	uint64_t *use, *def, *live_in, *live_out; /* per insn, a bit per value */
+	uint64_t *base_use;                       /* use before reads move to slots */
+	uint64_t *eq;                             /* insn * NV + v: values equal to v (alloc_copies) */
+	int8_t *redirect;                         /* insn * NV + v: the value read instead of v, or -1 */
 	uint16_t *web_in, *web_def;               /* insn * NV + value: its web there, or NO_WEB */
 	int8_t *color;                            /* web -> x86 register, -1: in its stack slot */
 	size_t n_webs;
@@ -1020,6 +1024,9 @@ static void alloc_free(struct alloc *a)
 		return;
 	free(a->start);
 	free(a->use);
+	free(a->base_use);
+	free(a->eq);
+	free(a->redirect);
 	free(a->def);
 	free(a->live_in);
 	free(a->live_out);
@@ -1077,6 +1084,8 @@ static bool alloc_eligible(const struct jit *j)
 		return false;
 	for (size_t i = 0; i < j->n; i++) {
 		const struct bpf_insn *in = &j->insns[i];
+		if (written(in) & BIT(BPF_REG_10))
+			return false;
 		if ((BPF_CLASS(in->code) == BPF_STX && BPF_MODE(in->code) == BPF_ATOMIC) || in->dst_reg > BPF_REG_10 ||
 		    in->src_reg > BPF_REG_10)
 			return false;
@@ -1349,6 +1358,8 @@ static void alloc_graph(const struct jit *j, const struct alloc *a, struct igrap
 		uint16_t scratch = scratch_of(j, in);
 		int mv = -1, mw = -1;
 		bool move = alloc_move(a, in, &mv, &mw);
+		if (move && a->redirect[i * NV + (size_t)mw] >= 0)
+			mw = a->redirect[i * NV + (size_t)mw]; /* the copy reads that value */
 		for (uint64_t m = a->live_in[i]; m && scratch; m &= m - 1)
 			g->forbid[web_at(a, a->web_in, i, __builtin_ctzll(m))] |= scratch;
 		for (uint64_t d = a->def[i]; d; d &= d - 1) {
@@ -1367,12 +1378,16 @@ static void alloc_graph(const struct jit *j, const struct alloc *a, struct igrap
 			g->moves[2 * g->n_moves++ + 1] = web_at(a, a->web_in, i, mw);
 		}
 		int s = alloc_slot(a, in);
-		if (s >= 0) {
+		if (s >= 0 && BPF_CLASS(in->code) == BPF_LDX && a->redirect[i * NV + (size_t)s] >= 0)
+			s = a->redirect[i * NV + (size_t)s];
+		if (s >= SLOT_VAR0) {
 			size_t w = web_at(a, BPF_CLASS(in->code) == BPF_LDX ? a->web_in : a->web_def, i, s);
 			g->weight[w] += (int64_t)1 << (3 * nest[i]);
 		}
-		if (is_exit(in))
-			g->pref[web_at(a, a->web_in, i, BPF_REG_0)] = RAX;
+		if (is_exit(in)) {
+			int r0 = a->redirect[i * NV] >= 0 ? a->redirect[i * NV] : BPF_REG_0;
+			g->pref[web_at(a, a->web_in, i, r0)] = RAX;
+		}
 	}
 	/* what the program starts with: its arguments and anything read
 	 * before it is written (garbage) are all live at once */
@@ -1383,50 +1398,143 @@ static void alloc_graph(const struct jit *j, const struct alloc *a, struct igrap
 		g->pref[web_at(a, a->web_in, 0, BPF_REG_1)] = RDI;
 	if (a->live_in[0] & BIT(BPF_REG_2))
 		g->pref[web_at(a, a->web_in, 0, BPF_REG_2)] = RSI;
+	/* a slot's web may stay in memory unless some read was moved to it */
 	for (size_t x = 0; x < g->n; x++)
 		g->is_slot[x] = a->web_var[x] >= SLOT_VAR0;
+	for (size_t i = 0; i < j->n; i++)
+		for (uint64_t m = a->use[i] & ~a->base_use[i]; m && a->start[i]; m &= m - 1)
+			g->is_slot[web_at(a, a->web_in, i, __builtin_ctzll(m))] = 0;
 }
 
-/* Allocate the program's registers if it qualifies (j->alloc), else leave
- * it to reg_of. Only running out of memory is an error. */
-static int plan_alloc(struct jit *j)
+/* Values known equal at each insn on every path: eq[i * NV + v] has a bit
+ * for each value holding the same as v (a copy, spill or reload makes two
+ * equal until either is written again). */
+static int alloc_copies(const struct jit *j, struct alloc *a)
 {
-	if (!alloc_eligible(j))
-		return 0;
 	size_t n = j->n;
-	struct alloc *a = calloc(1, sizeof(*a));
-	uint8_t *nest = calloc(n + 1, 1);
+	uint8_t *reached = calloc(n, 1);
+	uint64_t *out = malloc(NV * sizeof(*out));
+	if (!reached || !out) {
+		free(reached);
+		free(out);
+		return -ENOMEM;
+	}
+	memset(a->eq, 0, n * NV * sizeof(*a->eq));
+	reached[0] = 1;
+	bool changed = true;
+	while (changed) {
+		changed = false;
+		for (size_t i = 0; i < n; i++) {
+			if (!a->start[i] || !reached[i])
+				continue;
+			const uint64_t *in = &a->eq[i * NV];
+			memcpy(out, in, NV * sizeof(*out));
+			for (uint64_t d = a->def[i]; d; d &= d - 1) {
+				int v = __builtin_ctzll(d);
+				out[v] = 0;
+				for (int u = 0; u < NV; u++)
+					out[u] &= ~((uint64_t)1 << v);
+			}
+			int v, w;
+			if (alloc_move(a, &j->insns[i], &v, &w) && v != w) {
+				uint64_t cls = (in[w] | (uint64_t)1 << w) & ~((uint64_t)1 << v);
+				out[v] = cls;
+				for (uint64_t m = cls; m; m &= m - 1)
+					out[__builtin_ctzll(m)] |= (uint64_t)1 << v;
+			}
+			size_t succ[2], ns = alloc_succ(j, i, succ);
+			for (size_t x = 0; x < ns; x++) {
+				uint64_t *to = &a->eq[succ[x] * NV];
+				for (int u = 0; u < NV; u++) {
+					uint64_t m = reached[succ[x]] ? to[u] & out[u] : out[u];
+					if (m != to[u] || !reached[succ[x]]) {
+						to[u] = m;
+						changed = true;
+					}
+				}
+				reached[succ[x]] = 1;
+			}
+		}
+	}
+	free(reached);
+	free(out);
+	return 0;
+}
+
+/* A read of a value that an insn only reads (not also writes) takes the
+ * copy of it written last before the insn (in program order), stack slots
+ * in no_redirect excepted: after "*(r10 - 8) = r1" later reads of r1 take
+ * the slot and r1 dies at the spill; after "r3 = *(r10 - 8); *(r10 - 16) =
+ * r3" a read of r10 - 8 takes r10 - 16. Two copies of one value then need
+ * not both stay live. */
+static void alloc_redirect(const struct jit *j, struct alloc *a, uint64_t no_redirect)
+{
+	memset(a->redirect, -1, j->n * NV);
+	for (size_t i = 0; i < j->n; i++) {
+		if (!a->start[i])
+			continue;
+		for (uint64_t m = a->base_use[i] & ~a->def[i]; m; m &= m - 1) {
+			int v = __builtin_ctzll(m);
+			uint64_t cand = (a->eq[i * NV + (size_t)v] & ~no_redirect) | (uint64_t)1 << v;
+			if (cand == (uint64_t)1 << v)
+				continue;
+			int w = v;
+			for (size_t k = i, steps = 0; k-- > 0 && steps < 64; steps++) {
+				if (a->start[k] && (a->def[k] & cand)) {
+					w = __builtin_ctzll(a->def[k] & cand);
+					break;
+				}
+			}
+			if (w == v)
+				continue;
+			a->redirect[i * NV + (size_t)v] = (int8_t)w;
+			a->use[i] = (a->use[i] & ~((uint64_t)1 << v)) | (uint64_t)1 << w;
+		}
+	}
+}
+
+/* Does insn i only write values no one reads (so it need not run)? */
+static bool alloc_dead(const struct jit *j, size_t i)
+{
+	const struct alloc *a = j->alloc;
+	const struct bpf_insn *in = &j->insns[i];
+	if (!a || !a->def[i] || (a->def[i] & a->live_out[i]))
+		return false;
+	switch (BPF_CLASS(in->code)) {
+	case BPF_ALU:
+	case BPF_ALU64:
+		return true;
+	case BPF_LD:
+		return is_lddw(in);
+	case BPF_LDX:
+		return in->src_reg == BPF_REG_10;
+	case BPF_ST:
+	case BPF_STX:
+		return alloc_slot(a, in) >= 0;
+	}
+	return false;
+}
+
+/* One colouring of the program with the reads in no_redirect's slots left
+ * alone. Returns 0 (a->color set, *frame: some stack stays in memory), 1 to try again
+ * with more slots in *no_redirect, -1 when some BPF register gets no x86
+ * register, or a negative errno. */
+static int alloc_try(struct jit *j, struct alloc *a, const uint8_t *nest, uint64_t *no_redirect, bool *frame)
+{
+	size_t n = j->n;
 	struct igraph g = { 0 };
-	int err = -ENOMEM;
-	if (!a || !nest)
-		goto out;
-	a->start = calloc(n, 1);
-	a->use = calloc(n, sizeof(*a->use));
-	a->def = calloc(n, sizeof(*a->def));
-	a->live_in = calloc(n, sizeof(*a->live_in));
-	a->live_out = calloc(n, sizeof(*a->live_out));
-	a->web_in = malloc(n * NV * sizeof(*a->web_in));
-	a->web_def = malloc(n * NV * sizeof(*a->web_def));
-	if (!a->start || !a->use || !a->def || !a->live_in || !a->live_out || !a->web_in || !a->web_def)
-		goto out;
+	memcpy(a->use, a->base_use, n * sizeof(*a->use));
+	alloc_redirect(j, a, *no_redirect);
+	memset(a->live_in, 0, n * sizeof(*a->live_in));
+	alloc_liveness(j, a);
 	memset(a->web_in, 0xff, n * NV * sizeof(*a->web_in));
 	memset(a->web_def, 0xff, n * NV * sizeof(*a->web_def));
-	for (size_t i = 0; i < n; i += uebpf_insn_slots(&j->insns[i]))
-		a->start[i] = 1;
-	for (size_t t = 0; t < n; t++)
-		if (j->flags[t] & F_BACK_TARGET)
-			for (size_t k = t; k < j->loop_end[t] && k < n; k++)
-				nest[k] += nest[k] < 3;
-	bool frame = alloc_slots(j, a, nest);
-	for (size_t i = 0; i < n; i++)
-		if (a->start[i])
-			alloc_use_def(a, &j->insns[i], &a->use[i], &a->def[i]);
-	alloc_liveness(j, a);
-	if ((err = alloc_webs(j, a))) {
-		if (err == -ENOSPC)
-			err = 0; /* too big to bother: reg_of */
-		goto out;
-	}
+	a->n_webs = 0;
+	free(a->color);
+	a->color = NULL;
+	int err = alloc_webs(j, a);
+	if (err)
+		return err == -ENOSPC ? -1 : err;
 	g.n = a->n_webs;
 	g.words = (g.n + 63) / 64;
 	err = -ENOMEM;
@@ -1440,33 +1548,25 @@ static int plan_alloc(struct jit *j)
 	if (!g.adj || !g.forbid || !g.pref || !g.weight || !g.is_slot || !g.moves || !a->color)
 		goto out;
 	alloc_graph(j, a, &g, nest);
-	uint16_t allowed = (uint16_t)(0xffff & ~BIT(RSP));
-	/* rbp: the frame's base while some access stays in memory */
-	int bad = color_graph(&g, frame ? allowed & ~BIT(RBP) : allowed, a->color);
-	bool spilled = false;
-	for (size_t x = 0; x < g.n && !bad; x++)
-		spilled |= a->color[x] < 0;
-	if (!bad && spilled && !frame) {
-		frame = true;
-		bad = color_graph(&g, allowed & ~BIT(RBP), a->color);
-	}
-	err = 0;
-	if (bad)
-		goto out; /* a BPF register got no x86 one: reg_of */
-	struct func *fn = &j->funcs[0];
-	fn->saved = 0;
+	/* the stack left in memory is addressed from rsp: rbp is free too */
+	err = color_graph(&g, (uint16_t)(0xffff & ~BIT(RSP)), a->color);
+	if (err)
+		goto out;
 	for (size_t x = 0; x < g.n; x++)
-		if (a->color[x] >= 0 && (BIT(a->color[x]) & (BIT(RBX) | BIT(RBP) | BIT(R12) | BIT(R13) | BIT(R14) | BIT(R15))))
-			fn->saved |= BIT(a->color[x]);
-	if (!frame) {
-		fn->has_frame = false;
-		fn->frame = 0;
+		*frame |= a->color[x] < 0;
+	/* a read moved to a slot whose web stayed in memory: not that slot */
+	uint64_t more = 0;
+	for (size_t i = 0; i < n; i++)
+		for (int v = 0; v < NV && a->start[i]; v++) {
+			int s = a->redirect[i * NV + (size_t)v];
+			if (s >= 0 && a->color[a->web_in[i * NV + (size_t)s]] < 0)
+				more |= (uint64_t)1 << s;
+		}
+	if (more) {
+		*no_redirect |= more;
+		err = 1;
 	}
-	j->alloc = a;
-	a = NULL;
 out:
-	alloc_free(a);
-	free(nest);
 	free(g.adj);
 	free(g.forbid);
 	free(g.pref);
@@ -1476,12 +1576,83 @@ out:
 	return err;
 }
 
+/* Allocate the program's registers if it qualifies (j->alloc), else leave
+ * it to reg_of. Only running out of memory is an error. */
+static int plan_alloc(struct jit *j)
+{
+	if (!alloc_eligible(j))
+		return 0;
+	size_t n = j->n;
+	struct alloc *a = calloc(1, sizeof(*a));
+	uint8_t *nest = calloc(n + 1, 1);
+	int err = -ENOMEM;
+	if (!a || !nest)
+		goto out;
+	a->start = calloc(n, 1);
+	a->use = calloc(n, sizeof(*a->use));
+	a->base_use = calloc(n, sizeof(*a->base_use));
+	a->def = calloc(n, sizeof(*a->def));
+	a->live_in = calloc(n, sizeof(*a->live_in));
+	a->live_out = calloc(n, sizeof(*a->live_out));
+	a->web_in = malloc(n * NV * sizeof(*a->web_in));
+	a->web_def = malloc(n * NV * sizeof(*a->web_def));
+	a->eq = calloc(n * NV, sizeof(*a->eq));
+	a->redirect = malloc(n * NV);
+	if (!a->start || !a->use || !a->base_use || !a->def || !a->live_in || !a->live_out || !a->web_in ||
+	    !a->web_def || !a->eq || !a->redirect)
+		goto out;
+	for (size_t i = 0; i < n; i += uebpf_insn_slots(&j->insns[i]))
+		a->start[i] = 1;
+	for (size_t t = 0; t < n; t++)
+		if (j->flags[t] & F_BACK_TARGET)
+			for (size_t k = t; k < j->loop_end[t] && k < n; k++)
+				nest[k] += nest[k] < 3;
+	bool frame0 = alloc_slots(j, a, nest), frame = frame0;
+	for (size_t i = 0; i < n; i++)
+		if (a->start[i])
+			alloc_use_def(a, &j->insns[i], &a->base_use[i], &a->def[i]);
+	if ((err = alloc_copies(j, a)))
+		goto out;
+	uint64_t no_redirect = 0;
+	for (int attempt = 0;; attempt++) {
+		frame = frame0;
+		err = alloc_try(j, a, nest, &no_redirect, &frame);
+		if (err == 1 && attempt < 3)
+			continue;
+		if ((err == 1 || err == -1) && no_redirect != ~(uint64_t)0) {
+			no_redirect = ~(uint64_t)0; /* as clang placed them */
+			continue;
+		}
+		break;
+	}
+	if (err) {
+		err = err < 0 && err != -1 ? err : 0; /* no allocation: reg_of */
+		goto out;
+	}
+	struct func *fn = &j->funcs[0];
+	fn->saved = 0;
+	for (size_t x = 0; x < a->n_webs; x++)
+		if (a->color[x] >= 0 && (BIT(a->color[x]) & (BIT(RBX) | BIT(RBP) | BIT(R12) | BIT(R13) | BIT(R14) | BIT(R15))))
+			fn->saved |= BIT(a->color[x]);
+	fn->rsp_frame = frame ? fn->frame : 0;
+	fn->has_frame = false;
+	fn->frame = 0;
+	j->alloc = a;
+	a = NULL;
+out:
+	alloc_free(a);
+	free(nest);
+	return err;
+}
+
 /* The x86 register BPF register r is in at insn k (its web there). */
 static int reg_at(const struct jit *j, size_t k, int r)
 {
 	const struct alloc *a = j->alloc;
 	if (!a || r >= BPF_REG_10)
 		return j->reg[r];
+	if (a->redirect[k * NV + (size_t)r] >= 0)
+		return a->color[a->web_in[k * NV + (size_t)a->redirect[k * NV + (size_t)r]]];
 	uint16_t w = a->live_in[k] >> r & 1 ? a->web_in[k * NV + (size_t)r]
 		   : a->def[k] >> r & 1    ? a->web_def[k * NV + (size_t)r]
 					   : NO_WEB;
@@ -1496,6 +1667,8 @@ static int alloc_slot_reg(const struct jit *j, size_t k)
 	int s = alloc_slot(a, in);
 	if (s < 0)
 		return -1;
+	if (BPF_CLASS(in->code) == BPF_LDX && a->redirect[k * NV + (size_t)s] >= 0)
+		s = a->redirect[k * NV + (size_t)s]; /* a copy of it, in a register */
 	uint16_t w = (BPF_CLASS(in->code) == BPF_LDX ? a->web_in : a->web_def)[k * NV + (size_t)s];
 	return w == NO_WEB ? -1 : a->color[w];
 }
@@ -1675,6 +1848,8 @@ static void prologue(struct jit *j, const struct func *fn, bool is_main)
 			push(j, push_order[k]);
 	if (!fn->has_frame && fn->pad)
 		alu_ri(j, EXT_SUB, true, RSP, 8);
+	if (fn->rsp_frame)
+		alu_ri(j, EXT_SUB, true, RSP, (int32_t)fn->rsp_frame);
 	if (is_main && j->alloc)
 		entry_moves(j);
 	if (is_main && j->has_ld_pkt) {
@@ -1687,6 +1862,8 @@ static void epilogue(struct jit *j, const struct func *fn)
 {
 	if (!fn->has_frame && fn->pad)
 		alu_ri(j, EXT_ADD, true, RSP, 8);
+	if (fn->rsp_frame)
+		alu_ri(j, EXT_ADD, true, RSP, (int32_t)fn->rsp_frame);
 	for (size_t k = sizeof(push_order); k-- > 0;)
 		if (fn->saved & BIT(push_order[k]))
 			pop(j, push_order[k]);
@@ -2308,12 +2485,16 @@ static bool lea_pattern(const struct jit *j, size_t i, struct addr *ad)
 	if ((cls != BPF_ALU64 && cls != BPF_ALU) || a->code != (cls | BPF_MOV | BPF_X) || a->off ||
 	    a->src_reg == A || b->dst_reg != A || b->off)
 		return false;
-	if (b->code == (cls | BPF_ADD | BPF_X) && b->src_reg != A)
-		*ad = (struct addr){ reg_at(j, i, a->src_reg), reg_at(j, i + 1, b->src_reg), 0 };
-	else if (b->code == (cls | BPF_ADD | BPF_K) && !j->harden) /* hardening keeps imm out of code */
+	if (b->code == (cls | BPF_ADD | BPF_X) && b->src_reg != A) {
+		int base = reg_at(j, i, a->src_reg), index = reg_at(j, i + 1, b->src_reg);
+		/* rC read from rA's register (a copy of rA, so of rB): lea reads
+		 * it before writing rA, so rB it is */
+		*ad = (struct addr){ base, index == reg_at(j, i + 1, A) ? base : index, 0 };
+	} else if (b->code == (cls | BPF_ADD | BPF_K) && !j->harden) { /* hardening keeps imm out of code */
 		*ad = (struct addr){ reg_at(j, i, a->src_reg), -1, b->imm };
-	else
+	} else {
 		return false;
+	}
 	return true;
 }
 
@@ -2766,7 +2947,10 @@ static struct addr mem_addr(const struct jit *j, size_t k)
 		ad.disp += in->off;
 		return ad;
 	}
-	return addr_of(j->reg[BPF_CLASS(in->code) == BPF_LDX ? in->src_reg : in->dst_reg], in->off);
+	int base = BPF_CLASS(in->code) == BPF_LDX ? in->src_reg : in->dst_reg;
+	if (base == BPF_REG_10 && j->alloc) /* no frame pointer: from rsp */
+		return (struct addr){ RSP, -1, (int32_t)j->funcs[0].rsp_frame + in->off };
+	return addr_of(j->reg[base], in->off);
 }
 
 /* Emit the code of insn i (and maybe of some after it). Returns the number
@@ -2801,7 +2985,9 @@ static int insn(struct jit *j, size_t i)
 	if (j->flags[i] & F_TARGET)
 		j->nonzero = 0;
 	set_regs(j, i);
-	used = insn_body(j, i);
+	/* code that writes only dead values emits nothing (and so leaves the
+	 * flags and every register as they were) */
+	used = alloc_dead(j, i) ? (int)uebpf_insn_slots(&j->insns[i]) : insn_body(j, i);
 	for (int k = 0; k < used; k += (int)uebpf_insn_slots(&j->insns[i + (size_t)k]))
 		j->nonzero = nonzero_after(j->nonzero, &j->insns[i + (size_t)k]);
 	return used;
