@@ -9,6 +9,13 @@
  * r3 and one for the result around a helper call, and one at the main
  * program's exit. r12 holds blinded immediates when hardening.
  *
+ * A program that calls nothing (one function, no helpers, no packet loads,
+ * no atomics, r10 only as a base) has its registers allocated instead (see
+ * plan_alloc): each value of a BPF register or of an 8-byte stack slot gets
+ * an x86 register by graph colouring, so clang's spill code under register
+ * pressure runs in registers, and the stack it still needs is addressed
+ * from rsp, leaving all fifteen registers to allocate.
+ *
  * Functions: the main program and each bpf-to-bpf subprogram become native
  * functions. A function pushes only the callee-saved registers it writes and
  * reserves only the stack its r10-relative accesses reach (512 bytes when r10
@@ -23,9 +30,9 @@
  * conditional one (a loop latch) becomes a copy of it, and "if c goto L;
  * goto M; L:" one inverted jump; loop heads are placed so small loops fit a
  * fetch window; "rA = rB; rA += rC" goes into the address of the load or
- * store through rA that follows; the most used stack slots of a function
- * live in registers its code leaves free; "== 0" tests reuse the flags of
- * the arithmetic before. Everything is decided from the BPF code before
+ * store through rA that follows (right after it, when allocated); without
+ * allocation, the most used stack slots of a function live in registers its
+ * code leaves free; "== 0" tests reuse the flags of the arithmetic before. Everything is decided from the BPF code before
  * emission, so every pass emits the same instructions.
  *
  * Emission runs in passes over the whole program. A jump takes the rel8 form
@@ -1402,8 +1409,9 @@ static void alloc_graph(const struct jit *j, const struct alloc *a, struct igrap
 	for (size_t x = 0; x < g->n; x++)
 		g->is_slot[x] = a->web_var[x] >= SLOT_VAR0;
 	for (size_t i = 0; i < j->n; i++)
-		for (uint64_t m = a->use[i] & ~a->base_use[i]; m && a->start[i]; m &= m - 1)
-			g->is_slot[web_at(a, a->web_in, i, __builtin_ctzll(m))] = 0;
+		for (int v = 0; v < NV && a->start[i]; v++)
+			if (a->redirect[i * NV + (size_t)v] >= 0)
+				g->is_slot[web_at(a, a->web_in, i, a->redirect[i * NV + (size_t)v])] = 0;
 }
 
 /* Values known equal at each insn on every path: eq[i * NV + v] has a bit
@@ -1462,20 +1470,18 @@ static int alloc_copies(const struct jit *j, struct alloc *a)
 }
 
 /* A read of a value that an insn only reads (not also writes) takes the
- * copy of it written last before the insn (in program order), stack slots
- * in no_redirect excepted: after "*(r10 - 8) = r1" later reads of r1 take
+ * copy of it written last before the insn (in program order): after "*(r10 - 8) = r1" later reads of r1 take
  * the slot and r1 dies at the spill; after "r3 = *(r10 - 8); *(r10 - 16) =
  * r3" a read of r10 - 8 takes r10 - 16. Two copies of one value then need
  * not both stay live. */
-static void alloc_redirect(const struct jit *j, struct alloc *a, uint64_t no_redirect)
+static void alloc_redirect(const struct jit *j, struct alloc *a)
 {
-	memset(a->redirect, -1, j->n * NV);
 	for (size_t i = 0; i < j->n; i++) {
 		if (!a->start[i])
 			continue;
 		for (uint64_t m = a->base_use[i] & ~a->def[i]; m; m &= m - 1) {
 			int v = __builtin_ctzll(m);
-			uint64_t cand = (a->eq[i * NV + (size_t)v] & ~no_redirect) | (uint64_t)1 << v;
+			uint64_t cand = a->eq[i * NV + (size_t)v] | (uint64_t)1 << v;
 			if (cand == (uint64_t)1 << v)
 				continue;
 			int w = v;
@@ -1515,16 +1521,18 @@ static bool alloc_dead(const struct jit *j, size_t i)
 	return false;
 }
 
-/* One colouring of the program with the reads in no_redirect's slots left
- * alone. Returns 0 (a->color set, *frame: some stack stays in memory), 1 to try again
- * with more slots in *no_redirect, -1 when some BPF register gets no x86
- * register, or a negative errno. */
-static int alloc_try(struct jit *j, struct alloc *a, const uint8_t *nest, uint64_t *no_redirect, bool *frame)
+/* One colouring of the program, with reads moved to copies (redirect) or
+ * not. Returns 0 (a->color set, *frame: some stack stays in memory), -1
+ * when some value that must have an x86 register gets none, or a negative
+ * errno. */
+static int alloc_try(struct jit *j, struct alloc *a, const uint8_t *nest, bool redirect, bool *frame)
 {
 	size_t n = j->n;
 	struct igraph g = { 0 };
 	memcpy(a->use, a->base_use, n * sizeof(*a->use));
-	alloc_redirect(j, a, *no_redirect);
+	memset(a->redirect, -1, n * NV);
+	if (redirect)
+		alloc_redirect(j, a);
 	memset(a->live_in, 0, n * sizeof(*a->live_in));
 	alloc_liveness(j, a);
 	memset(a->web_in, 0xff, n * NV * sizeof(*a->web_in));
@@ -1554,18 +1562,6 @@ static int alloc_try(struct jit *j, struct alloc *a, const uint8_t *nest, uint64
 		goto out;
 	for (size_t x = 0; x < g.n; x++)
 		*frame |= a->color[x] < 0;
-	/* a read moved to a slot whose web stayed in memory: not that slot */
-	uint64_t more = 0;
-	for (size_t i = 0; i < n; i++)
-		for (int v = 0; v < NV && a->start[i]; v++) {
-			int s = a->redirect[i * NV + (size_t)v];
-			if (s >= 0 && a->color[a->web_in[i * NV + (size_t)s]] < 0)
-				more |= (uint64_t)1 << s;
-		}
-	if (more) {
-		*no_redirect |= more;
-		err = 1;
-	}
 out:
 	free(g.adj);
 	free(g.forbid);
@@ -1613,17 +1609,10 @@ static int plan_alloc(struct jit *j)
 			alloc_use_def(a, &j->insns[i], &a->base_use[i], &a->def[i]);
 	if ((err = alloc_copies(j, a)))
 		goto out;
-	uint64_t no_redirect = 0;
-	for (int attempt = 0;; attempt++) {
+	err = alloc_try(j, a, nest, true, &frame);
+	if (err == -1) { /* again with the reads as clang placed them */
 		frame = frame0;
-		err = alloc_try(j, a, nest, &no_redirect, &frame);
-		if (err == 1 && attempt < 3)
-			continue;
-		if ((err == 1 || err == -1) && no_redirect != ~(uint64_t)0) {
-			no_redirect = ~(uint64_t)0; /* as clang placed them */
-			continue;
-		}
-		break;
+		err = alloc_try(j, a, nest, false, &frame);
 	}
 	if (err) {
 		err = err < 0 && err != -1 ? err : 0; /* no allocation: reg_of */
