@@ -143,6 +143,8 @@ struct jit {
 	struct alloc *alloc;   /* registers allocated (see plan_alloc), or NULL: reg_of */
 	bool align_fixed;      /* loop alignment stops looking at loop sizes */
 	bool has_ld_pkt, has_callx;
+	uint8_t *cb_jit;       /* per callback: compiled, with an entry at label cb_label + k */
+	size_t cb_label;
 	bool fell;             /* the code emitted last can fall through */
 	uint16_t nonzero;      /* BPF registers whose low 32 bits are known nonzero */
 	int zf_reg;            /* x86 register the zero flag describes now, or -1 */
@@ -810,6 +812,16 @@ static int analyse(struct jit *j)
 		if (in->code == (BPF_JMP | BPF_CALL | BPF_X))
 			j->has_callx = true;
 	}
+	/* callbacks become functions, unless a packet load may be in one (only
+	 * the main function has the way out of those) */
+	for (size_t k = 0; k < j->prog->n_callbacks && !j->has_ld_pkt; k++) {
+		uint32_t t = j->prog->callbacks[k].entry;
+		size_t i = 0;
+		while (i < t)
+			i += uebpf_insn_slots(&j->insns[i]);
+		if (t > 0 && i == t && t < n)
+			starts[t] = 1;
+	}
 	for (size_t i = 0; i < n; i++)
 		j->n_funcs += starts[i];
 	j->funcs = calloc(j->n_funcs, sizeof(*j->funcs));
@@ -828,6 +840,18 @@ static int analyse(struct jit *j)
 	}
 	j->funcs[f - 1].end = (uint32_t)n;
 	free(starts);
+	/* a callback is compiled when it is a function of its own that takes
+	 * no tail call (the way out of those would cross the helper's frame) */
+	for (size_t k = 0; k < j->prog->n_callbacks; k++) {
+		uint32_t t = j->prog->callbacks[k].entry;
+		if (t >= n || !t || j->funcs[j->func_of[t]].start != t)
+			continue;
+		j->cb_jit[k] = 1;
+		for (size_t i = t; i < j->funcs[j->func_of[t]].end; i++)
+			if (j->insns[i].code == (BPF_JMP | BPF_CALL) && !j->insns[i].src_reg &&
+			    j->insns[i].imm == BPF_FUNC_tail_call)
+				j->cb_jit[k] = 0;
+	}
 
 	for (f = 0; f < j->n_funcs; f++) {
 		struct func *fn = &j->funcs[f];
@@ -3123,6 +3147,26 @@ static int emit_pass(struct jit *j)
 		zero(j, RAX);
 		epilogue(j, &j->funcs[0]);
 	}
+	/* callbacks' entries, called by helpers as
+	 * call(cb, r1, r2, r3, r4, r5): the arguments into the BPF registers of
+	 * reg_of, the function, its r0 (r9) out; rsp 8 mod 16 at its entry */
+	for (size_t k = 0; k < j->prog->n_callbacks; k++) {
+		if (!j->cb_jit[k])
+			continue;
+		if ((err = grow(j)))
+			return err;
+		set_label(j, j->cb_label + k);
+		mov_rr(j, true, RDI, RSI);
+		mov_rr(j, true, RSI, RDX);
+		mov_rr(j, true, R10, RCX);
+		mov_rr(j, true, RCX, R8);
+		mov_rr(j, true, R8, R9);
+		alu_ri(j, EXT_SUB, true, RSP, 8);
+		call_label(j, j->prog->callbacks[k].entry);
+		alu_ri(j, EXT_ADD, true, RSP, 8);
+		mov_rr(j, true, RAX, R9);
+		b1(j, 0xC3);
+	}
 	set_label(j, j->n);
 	if (j->has_callx) {
 		while (j->len % 8)
@@ -3163,6 +3207,7 @@ static void jit_release(struct jit *j)
 	free(j->fold_from);
 	free(j->fold_skip);
 	free(j->inline_at);
+	free(j->cb_jit);
 	alloc_free(j->alloc);
 }
 
@@ -3196,6 +3241,11 @@ static int finish(struct jit *j)
 	}
 	prog->jit_code_sz = code_sz;
 	prog->jit_allocated = j->alloc != NULL;
+	for (size_t k = 0; k < prog->n_callbacks; k++)
+		if (j->cb_jit[k])
+			prog->callbacks[k].base.call = (uint64_t (*)(const struct uebpf_callback *, uint64_t, uint64_t,
+								    uint64_t, uint64_t, uint64_t))(uintptr_t)(
+				prog->jit_code + j->lab[j->pass & 1][j->cb_label + k]);
 	prog->jit_offsets = offsets;
 	prog->jit_fn = (uebpf_jit_fn)(uintptr_t)prog->jit_code;
 	return 0;
@@ -3229,8 +3279,9 @@ int uebpf_jit_x86_64_compile_features(struct uebpf_prog *prog, unsigned features
 	j.fold_from = calloc(n, sizeof(*j.fold_from));
 	j.fold_skip = calloc(n, 1);
 	j.inline_at = calloc(n, 1);
+	j.cb_jit = calloc(prog->n_callbacks + 1, 1);
 	if (!j.func_of || !j.live_out || !j.flags || !j.dup || !j.loop_end || !j.fold_from || !j.fold_skip ||
-	    !j.inline_at)
+	    !j.inline_at || !j.cb_jit)
 		goto out;
 	if ((err = analyse(&j)) || (err = liveness(&j)))
 		goto out;
@@ -3247,7 +3298,8 @@ int uebpf_jit_x86_64_compile_features(struct uebpf_prog *prog, unsigned features
 	j.body_label = n + 1;
 	j.abort_label = j.body_label + j.n_funcs;
 	j.table_label = j.abort_label + 1;
-	j.n_labels = j.table_label + 1;
+	j.cb_label = j.table_label + 1;
+	j.n_labels = j.cb_label + prog->n_callbacks;
 	err = -ENOMEM;
 	j.lab[0] = calloc(j.n_labels, sizeof(uint32_t));
 	j.lab[1] = calloc(j.n_labels, sizeof(uint32_t));
@@ -3297,6 +3349,8 @@ int uebpf_jit_x86_64_compile(struct uebpf_prog *prog, char *log, size_t log_sz)
 
 void uebpf_jit_free(struct uebpf_prog *prog)
 {
+	for (size_t k = 0; k < prog->n_callbacks; k++)
+		prog->callbacks[k].base.call = prog->callbacks[k].interp_call;
 	uebpf_exec_mem_free(prog->jit_code, prog->jit_map_sz);
 	free(prog->jit_offsets);
 	prog->jit_code = NULL;

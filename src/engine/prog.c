@@ -48,7 +48,7 @@ static int resolve(struct uebpf_prog *prog, const struct uebpf_prog_opts *opts, 
 				/* uebpf_insns_check proved the target inside the program */
 				int64_t t = (int64_t)i + 1 + in->imm;
 				struct uebpf_engine_callback *cb = &prog->callbacks[prog->n_callbacks++];
-				*cb = (struct uebpf_engine_callback){ { callback_call }, prog, (uint32_t)t };
+				*cb = (struct uebpf_engine_callback){ { callback_call }, prog, (uint32_t)t, callback_call };
 				uint64_t v = (uintptr_t)&cb->base;
 				in->src_reg = 0;
 				in[0].imm = (int32_t)(uint32_t)v;
@@ -139,7 +139,7 @@ int uebpf_prog_load(const struct bpf_insn *insns, size_t n, const struct uebpf_p
 			if (insns[i].code == (BPF_JMP | BPF_CALL) && !insns[i].src_reg && insns[i].imm == BPF_FUNC_tail_call)
 				prog->jit_plain = false;
 	}
-	/* callbacks run in the interpreter, also from JIT-compiled code */
+	/* callbacks the JIT did not compile run in the interpreter */
 	if (!err && (o.engine == UEBPF_ENGINE_INTERP || prog->n_callbacks))
 		err = uebpf_interp_prepare(prog, log, log_sz);
 	if (err) {

@@ -19,11 +19,15 @@ struct uebpf_region {
 typedef uebpf_prog_fn uebpf_jit_fn;
 
 /* A BPF function passed to helpers (lddw src=BPF_PSEUDO_FUNC): entry is its
- * first instruction; it runs in the interpreter. */
+ * first instruction. base.call runs it in the interpreter (interp_call), or,
+ * once the JIT compiled it, is the JIT's entry for it (C calling convention,
+ * cb first), until the JIT code is freed. */
 struct uebpf_engine_callback {
 	struct uebpf_callback base;
 	struct uebpf_prog *prog;
 	uint32_t entry;
+	uint64_t (*interp_call)(const struct uebpf_callback *cb, uint64_t r1, uint64_t r2, uint64_t r3,
+				uint64_t r4, uint64_t r5);
 };
 
 struct uebpf_prog {

@@ -778,10 +778,68 @@ static void test_prog_function(void **state)
 	}
 }
 
+/* Callbacks (bpf_loop) are compiled: the helper calls the JIT code, which
+ * gives the same result as the interpreter, hardened too; one that takes a
+ * tail call stays in the interpreter; freeing the JIT code puts every
+ * callback back on the interpreter. */
+static void test_callbacks_compiled(void **state)
+{
+	/* r0 = sum of i * i + 3 for i < 10, through *(r10 - 8) */
+	struct bpf_insn p[] = {
+		I(BPF_ST | BPF_MEM | BPF_DW, 10, 0, -8, 0),
+		MOV64_IMM(1, 10),
+		I(BPF_LD | BPF_IMM | BPF_DW, 2, BPF_PSEUDO_FUNC, 0, 7), I(0, 0, 0, 0, 0),
+		I(BPF_ALU64 | BPF_MOV | BPF_X, 3, 10, 0, 0),
+		I(BPF_ALU64 | BPF_ADD | BPF_K, 3, 0, 0, -8),
+		MOV64_IMM(4, 0),
+		I(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_loop),
+		I(BPF_LDX | BPF_MEM | BPF_DW, 0, 10, -8, 0),
+		EXIT,
+		/* 10: cb(i, ctx): *ctx += i * i + 3; a local frame too */
+		I(BPF_STX | BPF_MEM | BPF_DW, 10, 1, -16, 0),
+		I(BPF_ALU64 | BPF_MUL | BPF_X, 1, 1, 0, 0),
+		I(BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, 3),
+		I(BPF_LDX | BPF_MEM | BPF_DW, 3, 2, 0, 0),
+		I(BPF_ALU64 | BPF_ADD | BPF_X, 3, 1, 0, 0),
+		I(BPF_STX | BPF_MEM | BPF_DW, 2, 3, 0, 0),
+		MOV64_IMM(0, 0),
+		EXIT,
+	};
+	struct bpf_insn tail[N(p) + 3];
+	memcpy(tail, p, sizeof(p));
+	/* the callback starts with a tail call it never takes (i < 10) */
+	memmove(&tail[13], &tail[10], (N(p) - 10) * sizeof(p[0]));
+	tail[10] = I(BPF_JMP | BPF_JNE | BPF_K, 1, 0, 2, 12345);
+	tail[11] = MOV64_IMM(3, 0);
+	tail[12] = I(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_tail_call);
+	char log[256] = "";
+	for (int k = 0; k < 3; k++) {
+		struct uebpf_prog_opts o = { .sz = sizeof(o), .engine = UEBPF_ENGINE_JIT,
+					     .flags = UEBPF_F_VERIFIED | (k == 1 ? UEBPF_F_HARDEN : 0),
+					     .helpers = uebpf_helpers_default() };
+		struct uebpf_prog *prog;
+		if (uebpf_prog_load(k == 2 ? tail : p, k == 2 ? N(tail) : N(p), &o, &prog, log, sizeof(log)))
+			fail_msg("load failed: %s", log);
+		assert_int_equal(prog->n_callbacks, 1);
+		uintptr_t call = (uintptr_t)prog->callbacks[0].base.call, code = (uintptr_t)prog->jit_code;
+		if (k == 2)
+			assert_true(prog->callbacks[0].base.call == prog->callbacks[0].interp_call);
+		else
+			assert_true(call >= code && call < code + prog->jit_code_sz);
+		uint64_t r0 = 0;
+		assert_int_equal(uebpf_prog_run(prog, NULL, 0, &r0, log, sizeof(log)), 0);
+		assert_int_equal(r0, 285 + 30);
+		uebpf_jit_free(prog);
+		assert_true(prog->callbacks[0].base.call == prog->callbacks[0].interp_call);
+		uebpf_prog_free(prog);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_prog_function),
+		cmocka_unit_test(test_callbacks_compiled),
 		cmocka_unit_test(test_div_by_register),
 		cmocka_unit_test(test_div_by_constant),
 		cmocka_unit_test(test_nonzero_divisor_tracking),
