@@ -1108,6 +1108,28 @@ static bool alloc_move(const struct alloc *a, const struct bpf_insn *in, int *v,
 	return true;
 }
 
+/* An ALU instruction other than a move: it reads and writes dst, and its
+ * result may go to another register than dst's value came in (see
+ * alu_split), so the two are separate webs. */
+static bool alloc_split(const struct bpf_insn *in)
+{
+	uint8_t cls = BPF_CLASS(in->code);
+	return (cls == BPF_ALU || cls == BPF_ALU64) && BPF_OP(in->code) != BPF_MOV;
+}
+
+static bool commutes(const struct bpf_insn *in)
+{
+	switch (BPF_OP(in->code)) {
+	case BPF_ADD:
+	case BPF_OR:
+	case BPF_AND:
+	case BPF_XOR:
+	case BPF_MUL:
+		return true;
+	}
+	return false;
+}
+
 static bool alloc_eligible(const struct jit *j)
 {
 	if (j->n_funcs != 1 || j->harden || j->n > MAX_ALLOC_INSNS || j->has_ld_pkt || j->has_callx ||
@@ -1343,7 +1365,7 @@ static int alloc_webs(const struct jit *j, struct alloc *a)
 				int v = __builtin_ctzll(m);
 				uf_union(parent, IN_NODE(s[x], v), a->def[i] >> v & 1 ? DEF_NODE(i, v) : IN_NODE(i, v));
 			}
-		for (uint64_t m = a->use[i] & a->def[i]; m; m &= m - 1)
+		for (uint64_t m = a->use[i] & a->def[i] & (alloc_split(&j->insns[i]) ? 0 : ~0ull); m; m &= m - 1)
 			uf_union(parent, IN_NODE(i, __builtin_ctzll(m)), DEF_NODE(i, __builtin_ctzll(m)));
 	}
 	uint16_t *dense = malloc(nodes * sizeof(*dense));
@@ -1407,6 +1429,25 @@ static void alloc_graph(const struct jit *j, const struct alloc *a, struct igrap
 		if (move) {
 			g->moves[2 * g->n_moves] = web_at(a, a->web_def, i, mv);
 			g->moves[2 * g->n_moves++ + 1] = web_at(a, a->web_in, i, mw);
+		}
+		if (alloc_split(in)) {
+			/* the result where dst came in, or (commuting) where the
+			 * source dies; a source that does not commute must not
+			 * share the result's register */
+			size_t dw = web_at(a, a->web_def, i, in->dst_reg);
+			g->moves[2 * g->n_moves] = dw;
+			g->moves[2 * g->n_moves++ + 1] = web_at(a, a->web_in, i, in->dst_reg);
+			if (BPF_SRC(in->code) == BPF_X && in->src_reg != in->dst_reg && in->src_reg < BPF_REG_10) {
+				int src = a->redirect[i * NV + in->src_reg] >= 0 ? a->redirect[i * NV + in->src_reg]
+										   : in->src_reg;
+				size_t sw = web_at(a, a->web_in, i, src);
+				if (commutes(in)) {
+					g->moves[2 * g->n_moves] = dw;
+					g->moves[2 * g->n_moves++ + 1] = sw;
+				} else {
+					edge(g, dw, sw);
+				}
+			}
 		}
 		int s = alloc_slot(a, in);
 		if (s >= 0 && BPF_CLASS(in->code) == BPF_LDX && a->redirect[i * NV + (size_t)s] >= 0)
@@ -1575,7 +1616,7 @@ static int alloc_try(struct jit *j, struct alloc *a, const uint8_t *nest, bool r
 	g.pref = calloc(g.n + 1, sizeof(*g.pref));
 	g.weight = calloc(g.n + 1, sizeof(*g.weight));
 	g.is_slot = calloc(g.n + 1, 1);
-	g.moves = calloc(2 * n + 2, sizeof(*g.moves));
+	g.moves = calloc(6 * n + 2, sizeof(*g.moves));
 	a->color = calloc(g.n + 1, 1);
 	if (!g.adj || !g.forbid || !g.pref || !g.weight || !g.is_slot || !g.moves || !a->color)
 		goto out;
@@ -1684,6 +1725,31 @@ static int alloc_slot_reg(const struct jit *j, size_t k)
 		s = a->redirect[k * NV + (size_t)s]; /* a copy of it, in a register */
 	uint16_t w = (BPF_CLASS(in->code) == BPF_LDX ? a->web_in : a->web_def)[k * NV + (size_t)s];
 	return w == NO_WEB ? -1 : a->color[w];
+}
+
+/* The x86 register insn k writes BPF register r to. */
+static int def_at(const struct jit *j, size_t k, int r)
+{
+	const struct alloc *a = j->alloc;
+	if (!a || r >= BPF_REG_10 || !(a->def[k] >> r & 1))
+		return reg_at(j, k, r);
+	return a->color[a->web_def[k * NV + (size_t)r]];
+}
+
+/* An ALU instruction whose result goes to another register than dst came
+ * in (allocated programs): "mov d, u" first, or for a commuting operation
+ * whose source is in d already, "d op= u". Then the instruction as usual. */
+static void alu_split(struct jit *j, size_t i)
+{
+	const struct bpf_insn *in = &j->insns[i];
+	int d = def_at(j, i, in->dst_reg), u = j->reg[in->dst_reg];
+	if (!j->alloc || d == u)
+		return;
+	if (BPF_SRC(in->code) == BPF_X && in->src_reg != in->dst_reg && commutes(in) && j->reg[in->src_reg] == d)
+		j->reg[in->src_reg] = (uint8_t)u;
+	else
+		mov_rr(j, true, d, u);
+	j->reg[in->dst_reg] = (uint8_t)d;
 }
 
 /* Before emitting insn i: where its registers are. */
@@ -2561,7 +2627,7 @@ static int fold(struct jit *j, size_t i)
 	if (j->fold_skip[i])
 		return 2;
 	if (lea_pattern(j, i, &ad)) {
-		lea(j, BPF_CLASS(a->code) == BPF_ALU64, reg_at(j, i + 1, A), ad.base, ad.index, 0, ad.disp);
+		lea(j, BPF_CLASS(a->code) == BPF_ALU64, def_at(j, i + 1, A), ad.base, ad.index, 0, ad.disp);
 		return 2;
 	}
 	if (a->code == (BPF_ALU64 | BPF_ADD | BPF_X) && a->src_reg != A && i + 1 < j->funcs[j->func_of[i]].end &&
@@ -3018,6 +3084,8 @@ static int insn_body(struct jit *j, size_t i)
 	case BPF_ALU64:
 		if ((used = fold(j, i)))
 			return used;
+		if (alloc_split(in))
+			alu_split(j, i);
 		if ((used = alu(j, i)))
 			return used;
 		/* a register copy (mov) leaves the flags alone: "rA += -1;
