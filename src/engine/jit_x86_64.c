@@ -1206,7 +1206,10 @@ struct igraph {
 	int64_t *weight;    /* stack slot webs: accesses saved, by loop depth */
 	uint8_t *is_slot;
 	uint32_t *moves;    /* pairs of webs a copy joins */
+	uint32_t *move_w;   /* and how often it runs (by loop depth) */
 	size_t n_moves;
+	uint32_t *deg;      /* neighbours of each web */
+	uint32_t *alias;    /* the web each was joined to (coalesce), itself if none */
 };
 
 static void edge(struct igraph *g, size_t x, size_t y)
@@ -1225,8 +1228,120 @@ static bool adjacent(const struct igraph *g, size_t x, size_t y)
 /* Caller-saved registers first: those cost no push. */
 static const uint8_t color_order[] = { RAX, RCX, RDX, RSI, RDI, R8, R9, R10, R11, RBX, R12, R13, R14, R15, RBP };
 
-/* Simplify, then select (optimistic). Returns 0, or -1 when a BPF
- * register's web got no register. */
+static void set_edge(struct igraph *g, size_t x, size_t y, bool on)
+{
+	uint64_t bx = (uint64_t)1 << (x % 64), by = (uint64_t)1 << (y % 64);
+	if (on) {
+		g->adj[x * g->words + y / 64] |= by;
+		g->adj[y * g->words + x / 64] |= bx;
+	} else {
+		g->adj[x * g->words + y / 64] &= ~by;
+		g->adj[y * g->words + x / 64] &= ~bx;
+	}
+}
+
+/* Joining y into x adds no neighbour of significant degree to x. */
+static bool george(const struct igraph *g, size_t y, size_t x, uint32_t K)
+{
+	for (size_t w = 0; w < g->words; w++)
+		for (uint64_t b = g->adj[y * g->words + w] & ~g->adj[x * g->words + w]; b; b &= b - 1)
+			if (g->deg[w * 64 + (size_t)__builtin_ctzll(b)] >= K)
+				return false;
+	return true;
+}
+
+struct wmove {
+	uint32_t w, x, y;
+};
+
+static int by_weight(const void *p, const void *q)
+{
+	const struct wmove *a = p, *b = q;
+	return a->w != b->w ? (a->w < b->w ? 1 : -1) : a->x != b->x ? (a->x < b->x ? -1 : 1) : (a->y > b->y) - (a->y < b->y);
+}
+
+/* Conservative coalescing (Briggs, else George): the two webs of a copy
+ * that do not interfere become one when the one has fewer neighbours of
+ * significant degree than it has registers to take, or when one adds no
+ * such neighbour to the other, so colouring stays as easy; copies in loops
+ * first. The copy then emits nothing. */
+static int coalesce(struct igraph *g, uint16_t allowed)
+{
+	struct wmove *m = malloc((g->n_moves + 1) * sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	for (size_t k = 0; k < g->n_moves; k++)
+		m[k] = (struct wmove){ g->move_w[k], g->moves[2 * k], g->moves[2 * k + 1] };
+	qsort(m, g->n_moves, sizeof(*m), by_weight);
+	for (size_t k = 0; k < g->n_moves; k++) {
+		uint32_t x = m[k].x, y = m[k].y;
+		if (x == NO_WEB || y == NO_WEB)
+			continue;
+		while (g->alias[x] != x)
+			x = g->alias[x];
+		while (g->alias[y] != y)
+			y = g->alias[y];
+		if (x == y || adjacent(g, x, y))
+			continue;
+		uint16_t forbid = g->forbid[x] | g->forbid[y];
+		uint32_t K = (uint32_t)__builtin_popcount(allowed & ~forbid), significant = 0;
+		if (g->pref[x] >= 0 && g->pref[y] >= 0 && g->pref[x] != g->pref[y])
+			continue;
+		for (size_t w = 0; w < g->words; w++)
+			for (uint64_t b = g->adj[x * g->words + w] | g->adj[y * g->words + w]; b; b &= b - 1) {
+				size_t z = w * 64 + (size_t)__builtin_ctzll(b);
+				/* a neighbour of both loses one */
+				uint32_t dz = g->deg[z] - (adjacent(g, z, x) && adjacent(g, z, y));
+				significant += dz >= K;
+			}
+		if (significant >= K) {
+			/* George: every significant neighbour of one is a
+			 * neighbour of the other already */
+			if (george(g, y, x, K)) {
+			} else if (george(g, x, y, K)) {
+				uint32_t t = x;
+				x = y;
+				y = t;
+			} else {
+				continue;
+			}
+		}
+		for (size_t w = 0; w < g->words; w++)
+			for (uint64_t b = g->adj[y * g->words + w]; b; b &= b - 1) {
+				size_t z = w * 64 + (size_t)__builtin_ctzll(b);
+				set_edge(g, z, y, false);
+				g->deg[z]--;
+				if (!adjacent(g, z, x)) {
+					set_edge(g, z, x, true);
+					g->deg[z]++;
+					g->deg[x]++;
+				}
+			}
+		g->deg[y] = 0;
+		g->alias[y] = x;
+		g->forbid[x] = forbid;
+		if (g->pref[x] < 0)
+			g->pref[x] = g->pref[y];
+		g->weight[x] += g->weight[y];
+		g->is_slot[x] = g->is_slot[x] && g->is_slot[y];
+	}
+	free(m);
+	return 0;
+}
+
+/* The web x is part of after coalescing (NO_WEB stays NO_WEB). */
+static size_t joined_to(const struct igraph *g, size_t x)
+{
+	if (x >= g->n)
+		return x;
+	while (g->alias[x] != x)
+		x = g->alias[x];
+	return x;
+}
+
+/* Simplify, then select (optimistic), over the webs coalescing kept; a
+ * joined web takes the colour of the one it joined. Returns 0, or -1 when
+ * a web that must have a register got none. */
 static int color_graph(const struct igraph *g, uint16_t allowed, int8_t *color)
 {
 	size_t n = g->n, top = 0;
@@ -1235,10 +1350,15 @@ static int color_graph(const struct igraph *g, uint16_t allowed, int8_t *color)
 	int err = -1;
 	if (!deg || !stack || !gone)
 		goto out;
+	memcpy(deg, g->deg, n * sizeof(*deg));
 	for (size_t x = 0; x < n; x++)
-		for (size_t w = 0; w < g->words; w++)
-			deg[x] += (uint32_t)__builtin_popcountll(g->adj[x * g->words + w]);
-	while (top < n) {
+		if (g->alias[x] != x) {
+			gone[x] = 1;
+			top++; /* not on the stack: coloured at the end */
+		}
+	size_t joined = top;
+	top = 0;
+	while (top + joined < n) {
 		size_t pick = n;
 		for (size_t x = 0; x < n && pick == n; x++)
 			if (!gone[x] && deg[x] < (uint32_t)__builtin_popcount(allowed & ~g->forbid[x]))
@@ -1278,7 +1398,8 @@ static int color_graph(const struct igraph *g, uint16_t allowed, int8_t *color)
 		}
 		int c = -1;
 		for (size_t m = 0; m < g->n_moves && c < 0; m++) {
-			size_t other = g->moves[2 * m] == x ? g->moves[2 * m + 1] : g->moves[2 * m + 1] == x ? g->moves[2 * m] : n;
+			size_t mx = joined_to(g, g->moves[2 * m]), my = joined_to(g, g->moves[2 * m + 1]);
+			size_t other = mx == x ? my : my == x ? mx : n;
 			if (other < n && color[other] >= 0 && (avail & BIT(color[other])))
 				c = color[other];
 		}
@@ -1289,6 +1410,8 @@ static int color_graph(const struct igraph *g, uint16_t allowed, int8_t *color)
 				c = color_order[k];
 		color[x] = (int8_t)c;
 	}
+	for (size_t x = 0; x < n; x++)
+		color[x] = color[joined_to(g, x)];
 	err = 0;
 out:
 	free(deg);
@@ -1426,7 +1549,9 @@ static void alloc_graph(const struct jit *j, const struct alloc *a, struct igrap
 				edge(g, dw, web_at(a, a->def[i] >> w & 1 ? a->web_def : a->web_in, i, w));
 			}
 		}
+		uint32_t w8 = (uint32_t)1 << (3 * nest[i]);
 		if (move) {
+			g->move_w[g->n_moves] = w8;
 			g->moves[2 * g->n_moves] = web_at(a, a->web_def, i, mv);
 			g->moves[2 * g->n_moves++ + 1] = web_at(a, a->web_in, i, mw);
 		}
@@ -1435,6 +1560,7 @@ static void alloc_graph(const struct jit *j, const struct alloc *a, struct igrap
 			 * source dies; a source that does not commute must not
 			 * share the result's register */
 			size_t dw = web_at(a, a->web_def, i, in->dst_reg);
+			g->move_w[g->n_moves] = w8;
 			g->moves[2 * g->n_moves] = dw;
 			g->moves[2 * g->n_moves++ + 1] = web_at(a, a->web_in, i, in->dst_reg);
 			if (BPF_SRC(in->code) == BPF_X && in->src_reg != in->dst_reg && in->src_reg < BPF_REG_10) {
@@ -1442,6 +1568,7 @@ static void alloc_graph(const struct jit *j, const struct alloc *a, struct igrap
 										   : in->src_reg;
 				size_t sw = web_at(a, a->web_in, i, src);
 				if (commutes(in)) {
+					g->move_w[g->n_moves] = w8;
 					g->moves[2 * g->n_moves] = dw;
 					g->moves[2 * g->n_moves++ + 1] = sw;
 				} else {
@@ -1590,7 +1717,8 @@ static bool alloc_dead(const struct jit *j, size_t i)
  * not. Returns 0 (a->color set, *frame: some stack stays in memory), -1
  * when some value that must have an x86 register gets none, or a negative
  * errno. */
-static int alloc_try(struct jit *j, struct alloc *a, const uint8_t *nest, bool redirect, bool *frame)
+static int alloc_try(struct jit *j, struct alloc *a, const uint8_t *nest, bool redirect, bool coalesce_ok,
+		     bool *frame)
 {
 	size_t n = j->n;
 	struct igraph g = { 0 };
@@ -1617,10 +1745,21 @@ static int alloc_try(struct jit *j, struct alloc *a, const uint8_t *nest, bool r
 	g.weight = calloc(g.n + 1, sizeof(*g.weight));
 	g.is_slot = calloc(g.n + 1, 1);
 	g.moves = calloc(6 * n + 2, sizeof(*g.moves));
+	g.move_w = calloc(3 * n + 1, sizeof(*g.move_w));
+	g.deg = calloc(g.n + 1, sizeof(*g.deg));
+	g.alias = calloc(g.n + 1, sizeof(*g.alias));
 	a->color = calloc(g.n + 1, 1);
-	if (!g.adj || !g.forbid || !g.pref || !g.weight || !g.is_slot || !g.moves || !a->color)
+	if (!g.adj || !g.forbid || !g.pref || !g.weight || !g.is_slot || !g.moves || !g.move_w || !g.deg ||
+	    !g.alias || !a->color)
 		goto out;
 	alloc_graph(j, a, &g, nest);
+	for (size_t x = 0; x < g.n; x++) {
+		g.alias[x] = (uint32_t)x;
+		for (size_t w = 0; w < g.words; w++)
+			g.deg[x] += (uint32_t)__builtin_popcountll(g.adj[x * g.words + w]);
+	}
+	if (coalesce_ok && (err = coalesce(&g, (uint16_t)(0xffff & ~BIT(RSP)))))
+		goto out;
 	/* the stack left in memory is addressed from rsp: rbp is free too */
 	err = color_graph(&g, (uint16_t)(0xffff & ~BIT(RSP)), a->color);
 	if (err)
@@ -1634,6 +1773,9 @@ out:
 	free(g.weight);
 	free(g.is_slot);
 	free(g.moves);
+	free(g.move_w);
+	free(g.deg);
+	free(g.alias);
 	return err;
 }
 
@@ -1674,10 +1816,13 @@ static int plan_alloc(struct jit *j)
 			alloc_use_def(a, &j->insns[i], &a->base_use[i], &a->def[i]);
 	if ((err = alloc_copies(j, a)))
 		goto out;
-	err = alloc_try(j, a, nest, true, &frame);
-	if (err == -1) { /* again with the reads as clang placed them */
+	/* if colouring fails: again without coalescing, then also with the
+	 * reads as clang placed them */
+	for (int k = 0; k < 3; k++) {
 		frame = frame0;
-		err = alloc_try(j, a, nest, false, &frame);
+		err = alloc_try(j, a, nest, k < 2, k == 0, &frame);
+		if (err != -1)
+			break;
 	}
 	if (err) {
 		err = err < 0 && err != -1 ? err : 0; /* no allocation: reg_of */
@@ -3036,6 +3181,33 @@ static struct addr mem_addr(const struct jit *j, size_t k)
  * of instructions consumed, or a negative errno. */
 static int insn_body(struct jit *j, size_t i);
 
+/* Allocated programs: "rX = *(r10 - k); rX op= imm; *(r10 - k) = rX" on a
+ * slot left in memory, rX dead after, is "op qword [rsp + ...], imm". */
+static int slot_rmw(struct jit *j, size_t i)
+{
+	const struct alloc *a = j->alloc;
+	const struct bpf_insn *in = &j->insns[i];
+	if (!a || i + 2 >= j->n || (j->flags[i + 1] & F_TARGET) || (j->flags[i + 2] & F_TARGET))
+		return 0;
+	const struct bpf_insn *op = in + 1, *st = in + 2;
+	uint8_t o = BPF_OP(op->code);
+	int x = in->dst_reg;
+	if (alloc_slot(a, in) < 0 || slot_reg(j, i) >= 0 || op->code != (BPF_ALU64 | o | BPF_K) || op->dst_reg != x ||
+	    op->off || (o != BPF_ADD && o != BPF_SUB && o != BPF_AND && o != BPF_OR && o != BPF_XOR) ||
+	    st->code != (BPF_STX | BPF_MEM | BPF_DW) || st->dst_reg != BPF_REG_10 || st->src_reg != x ||
+	    st->off != in->off || slot_reg(j, i + 2) >= 0 || (a->live_out[i + 2] >> x & 1))
+		return 0;
+	static const uint8_t ext[] = { [BPF_ADD >> 4] = EXT_ADD, [BPF_SUB >> 4] = EXT_SUB, [BPF_OR >> 4] = EXT_OR,
+				       [BPF_AND >> 4] = EXT_AND, [BPF_XOR >> 4] = EXT_XOR };
+	bool s8 = is_s8(op->imm);
+	op_addr(j, 0, true, s8 ? 0x83 : 0x81, ext[o >> 4], mem_addr(j, i), false);
+	if (s8)
+		b1(j, (uint8_t)op->imm);
+	else
+		b4(j, (uint32_t)op->imm);
+	return 3;
+}
+
 /* What a block knows about nonzero registers after insn in (see nonzero). */
 static uint16_t nonzero_after(uint16_t nz, const struct bpf_insn *in)
 {
@@ -3097,6 +3269,8 @@ static int insn_body(struct jit *j, size_t i)
 	case BPF_LDX:
 		if (BPF_MODE(in->code) != BPF_MEM && BPF_MODE(in->code) != BPF_MEMSX)
 			break;
+		if ((used = slot_rmw(j, i)))
+			return used;
 		if ((used = slot_reg(j, i)) >= 0) {
 			mov_rr(j, true, j->reg[in->dst_reg], used);
 			return 1;

@@ -294,7 +294,16 @@ static size_t shape_program(struct gen_rng *r, struct bpf_insn *out, size_t cap)
 static void pressure_item(struct shape *s, int slots, int depth)
 {
 	int x = (int)pick(s, 9), k = 1 + (int)pick(s, (uint64_t)slots);
-	switch (pick(s, 12)) {
+	switch (pick(s, 13)) {
+	case 12: { /* a slot updated in place through a register that dies */
+		static const uint8_t ops[] = { BPF_ADD, BPF_SUB, BPF_AND, BPF_OR, BPF_XOR };
+		put(s, I(BPF_LDX | BPF_MEM | BPF_DW, x, BPF_REG_10, (int16_t)(-8 * k), 0));
+		put(s, I(BPF_ALU64 | ops[pick(s, 5)] | BPF_K, x, 0, 0, some_imm(s)));
+		put(s, I(BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, x, (int16_t)(-8 * k), 0));
+		if (pick(s, 4))
+			put(s, I(BPF_ALU64 | BPF_MOV | BPF_K, x, 0, 0, some_imm(s)));
+		break;
+	}
 	case 0:
 	case 1:
 		put(s, I(BPF_LDX | BPF_MEM | BPF_DW, x, BPF_REG_10, (int16_t)(-8 * k), 0));
