@@ -1346,11 +1346,35 @@ static int color_graph(const struct igraph *g, uint16_t allowed, int8_t *color)
 {
 	size_t n = g->n, top = 0;
 	uint32_t *deg = calloc(n, sizeof(*deg)), *stack = calloc(n, sizeof(*stack));
+	uint32_t *first = calloc(n + 1, sizeof(*first)), *partner = calloc(2 * g->n_moves + 1, sizeof(*partner));
 	uint8_t *gone = calloc(n, 1);
 	int err = -1;
-	if (!deg || !stack || !gone)
+	if (!deg || !stack || !first || !partner || !gone)
 		goto out;
 	memcpy(deg, g->deg, n * sizeof(*deg));
+	/* each web's copy partners (after coalescing), as lists */
+	for (size_t m = 0; m < g->n_moves; m++) {
+		size_t mx = joined_to(g, g->moves[2 * m]), my = joined_to(g, g->moves[2 * m + 1]);
+		if (mx < n && my < n && mx != my) {
+			first[mx]++;
+			first[my]++;
+		}
+	}
+	for (size_t x = 0, sum = 0; x <= n; x++) {
+		size_t k = x < n ? first[x] : 0;
+		first[x] = (uint32_t)sum;
+		sum += k;
+	}
+	for (size_t m = 0; m < g->n_moves; m++) {
+		size_t mx = joined_to(g, g->moves[2 * m]), my = joined_to(g, g->moves[2 * m + 1]);
+		if (mx < n && my < n && mx != my) {
+			partner[first[mx]++] = (uint32_t)my;
+			partner[first[my]++] = (uint32_t)mx;
+		}
+	}
+	for (size_t x = n; x > 0; x--) /* back to starts */
+		first[x] = first[x - 1];
+	first[0] = 0;
 	for (size_t x = 0; x < n; x++)
 		if (g->alias[x] != x) {
 			gone[x] = 1;
@@ -1397,10 +1421,9 @@ static int color_graph(const struct igraph *g, uint16_t allowed, int8_t *color)
 			continue;
 		}
 		int c = -1;
-		for (size_t m = 0; m < g->n_moves && c < 0; m++) {
-			size_t mx = joined_to(g, g->moves[2 * m]), my = joined_to(g, g->moves[2 * m + 1]);
-			size_t other = mx == x ? my : my == x ? mx : n;
-			if (other < n && color[other] >= 0 && (avail & BIT(color[other])))
+		for (size_t k = first[x]; k < first[x + 1] && c < 0; k++) {
+			size_t other = partner[k];
+			if (color[other] >= 0 && (avail & BIT(color[other])))
 				c = color[other];
 		}
 		if (c < 0 && g->pref[x] >= 0 && (avail & BIT(g->pref[x])))
@@ -1416,6 +1439,8 @@ static int color_graph(const struct igraph *g, uint16_t allowed, int8_t *color)
 out:
 	free(deg);
 	free(stack);
+	free(first);
+	free(partner);
 	free(gone);
 	return err;
 }
