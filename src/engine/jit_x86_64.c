@@ -1036,6 +1036,11 @@ static int plan_slots(struct jit *j)
 #define MAX_WEBS 4096
 #define NO_WEB UINT16_MAX
 
+/* ways alloc_try colours */
+#define TRY_REDIRECT 1   /* reads moved to the copy written last */
+#define TRY_COALESCE 2   /* copies coalesced before colouring */
+#define TRY_SAME_VALUE 4 /* a copy conflicts with no copy of its source */
+
 struct alloc {
 	uint8_t *start;                           /* an instruction starts here (not lddw's second half) */
 	uint64_t *use, *def, *live_in, *live_out; /* per insn, a bit per value */
@@ -1548,7 +1553,8 @@ static int alloc_webs(const struct jit *j, struct alloc *a)
 	return err;
 }
 
-static void alloc_graph(const struct jit *j, const struct alloc *a, struct igraph *g, const uint8_t *nest)
+static void alloc_graph(const struct jit *j, const struct alloc *a, struct igraph *g, const uint8_t *nest,
+			bool same_value)
 {
 	for (size_t x = 0; x < g->n; x++)
 		g->pref[x] = -1;
@@ -1569,14 +1575,20 @@ static void alloc_graph(const struct jit *j, const struct alloc *a, struct igrap
 			g->forbid[dw] |= scratch;
 			for (uint64_t m = a->live_out[i]; m; m &= m - 1) {
 				int w = __builtin_ctzll(m);
-				if (w == v || (move && v == mv && w == mw))
+				/* a copy's result holds what its source and the
+				 * source's copies hold: no conflict with those */
+				if (w == v ||
+				    (move && v == mv && (w == mw || (same_value && (a->eq[i * NV + (size_t)mw] >> w & 1)))))
 					continue;
 				edge(g, dw, web_at(a, a->def[i] >> w & 1 ? a->web_def : a->web_in, i, w));
 			}
 		}
-		uint32_t w8 = (uint32_t)1 << (3 * nest[i]);
+		/* how often it runs, then: a copy first (it costs an
+		 * instruction whatever happens), then a result next to the
+		 * source it may replace (commuting), then next to dst */
+		uint32_t w8 = (uint32_t)4 << (3 * nest[i]);
 		if (move) {
-			g->move_w[g->n_moves] = w8;
+			g->move_w[g->n_moves] = w8 + 3;
 			g->moves[2 * g->n_moves] = web_at(a, a->web_def, i, mv);
 			g->moves[2 * g->n_moves++ + 1] = web_at(a, a->web_in, i, mw);
 		}
@@ -1585,7 +1597,7 @@ static void alloc_graph(const struct jit *j, const struct alloc *a, struct igrap
 			 * source dies; a source that does not commute must not
 			 * share the result's register */
 			size_t dw = web_at(a, a->web_def, i, in->dst_reg);
-			g->move_w[g->n_moves] = w8;
+			g->move_w[g->n_moves] = w8 + 1;
 			g->moves[2 * g->n_moves] = dw;
 			g->moves[2 * g->n_moves++ + 1] = web_at(a, a->web_in, i, in->dst_reg);
 			if (BPF_SRC(in->code) == BPF_X && in->src_reg != in->dst_reg && in->src_reg < BPF_REG_10) {
@@ -1593,7 +1605,7 @@ static void alloc_graph(const struct jit *j, const struct alloc *a, struct igrap
 										   : in->src_reg;
 				size_t sw = web_at(a, a->web_in, i, src);
 				if (commutes(in)) {
-					g->move_w[g->n_moves] = w8;
+					g->move_w[g->n_moves] = w8 + 2;
 					g->moves[2 * g->n_moves] = dw;
 					g->moves[2 * g->n_moves++ + 1] = sw;
 				} else {
@@ -1742,9 +1754,55 @@ static bool alloc_dead(const struct jit *j, size_t i)
  * not. Returns 0 (a->color set, *frame: some stack stays in memory), -1
  * when some value that must have an x86 register gets none, or a negative
  * errno. */
-static int alloc_try(struct jit *j, struct alloc *a, const uint8_t *nest, bool redirect, bool coalesce_ok,
-		     bool *frame)
+static int use_color(const struct alloc *a, size_t i, int v)
 {
+	if (a->redirect[i * NV + (size_t)v] >= 0)
+		v = a->redirect[i * NV + (size_t)v];
+	uint16_t w = a->web_in[i * NV + (size_t)v];
+	return w == NO_WEB ? -2 : a->color[w];
+}
+
+static int def_color(const struct alloc *a, size_t i, int v)
+{
+	uint16_t w = a->web_def[i * NV + (size_t)v];
+	return w == NO_WEB ? -2 : a->color[w];
+}
+
+/* The colour of the slot web insn i reads or writes. */
+static int slot_color(const struct jit *j, const struct alloc *a, size_t i)
+{
+	const struct bpf_insn *in = &j->insns[i];
+	int s = alloc_slot(a, in);
+	return BPF_CLASS(in->code) == BPF_LDX ? use_color(a, i, s) : def_color(a, i, s);
+}
+
+/* What the colouring leaves to run, by loop depth: copies between two
+ * registers, results computed away from their operand, and stack accesses
+ * left in memory (three times as dear). */
+static uint64_t alloc_cost(const struct jit *j, const struct alloc *a, const uint8_t *nest)
+{
+	uint64_t cost = 0;
+	for (size_t i = 0; i < j->n; i++) {
+		if (!a->start[i])
+			continue;
+		const struct bpf_insn *in = &j->insns[i];
+		uint64_t w = (uint64_t)1 << (3 * nest[i]);
+		int v, s, slot = alloc_slot(a, in);
+		if (slot >= 0 && slot_color(j, a, i) < 0)
+			cost += 3 * w;
+		else if (alloc_move(a, in, &v, &s) && def_color(a, i, v) != use_color(a, i, s))
+			cost += w;
+		else if (alloc_split(in) && def_color(a, i, in->dst_reg) != use_color(a, i, in->dst_reg) &&
+			 !(BPF_SRC(in->code) == BPF_X && commutes(in) && in->src_reg < BPF_REG_10 &&
+			   use_color(a, i, in->src_reg) == def_color(a, i, in->dst_reg)))
+			cost += w;
+	}
+	return cost;
+}
+
+static int alloc_try(struct jit *j, struct alloc *a, const uint8_t *nest, unsigned mode, bool *frame)
+{
+	bool redirect = mode & TRY_REDIRECT, coalesce_ok = mode & TRY_COALESCE;
 	size_t n = j->n;
 	struct igraph g = { 0 };
 	memcpy(a->use, a->base_use, n * sizeof(*a->use));
@@ -1777,7 +1835,7 @@ static int alloc_try(struct jit *j, struct alloc *a, const uint8_t *nest, bool r
 	if (!g.adj || !g.forbid || !g.pref || !g.weight || !g.is_slot || !g.moves || !g.move_w || !g.deg ||
 	    !g.alias || !a->color)
 		goto out;
-	alloc_graph(j, a, &g, nest);
+	alloc_graph(j, a, &g, nest, mode & TRY_SAME_VALUE);
 	for (size_t x = 0; x < g.n; x++) {
 		g.alias[x] = (uint32_t)x;
 		for (size_t w = 0; w < g.words; w++)
@@ -1843,11 +1901,26 @@ static int plan_alloc(struct jit *j)
 		goto out;
 	/* if colouring fails: again without coalescing, then also with the
 	 * reads as clang placed them */
-	for (int k = 0; k < 3; k++) {
+	/* several ways, keeping the cheapest (alloc_cost) */
+	static const unsigned modes[] = { TRY_REDIRECT | TRY_COALESCE | TRY_SAME_VALUE, TRY_REDIRECT | TRY_COALESCE,
+					  TRY_REDIRECT, 0 };
+	size_t best = sizeof(modes) / sizeof(modes[0]);
+	uint64_t best_cost = 0;
+	for (size_t k = 0; k < sizeof(modes) / sizeof(modes[0]); k++) {
 		frame = frame0;
-		err = alloc_try(j, a, nest, k < 2, k == 0, &frame);
-		if (err != -1)
-			break;
+		err = alloc_try(j, a, nest, modes[k], &frame);
+		if (err < -1)
+			goto out;
+		uint64_t cost = err ? 0 : alloc_cost(j, a, nest);
+		if (!err && (best == sizeof(modes) / sizeof(modes[0]) || cost < best_cost)) {
+			best = k;
+			best_cost = cost;
+		}
+	}
+	err = -1;
+	if (best < sizeof(modes) / sizeof(modes[0])) {
+		frame = frame0;
+		err = alloc_try(j, a, nest, modes[best], &frame);
 	}
 	if (err) {
 		err = err < 0 && err != -1 ? err : 0; /* no allocation: reg_of */
