@@ -1897,6 +1897,16 @@ static int plan_alloc(struct jit *j)
 	for (size_t i = 0; i < n; i++)
 		if (a->start[i])
 			alloc_use_def(a, &j->insns[i], &a->base_use[i], &a->def[i]);
+	/* a load or store that takes "rA = rB; rA += rC" before it into its
+	 * address (plan_folds) reads rB and rC where it is */
+	for (size_t k = 0; k < n; k++) {
+		if (!j->fold_from[k])
+			continue;
+		const struct bpf_insn *mv = &j->insns[j->fold_from[k] - 1], *add = mv + 1;
+		a->base_use[k] |= BIT(mv->src_reg);
+		if (BPF_SRC(add->code) == BPF_X)
+			a->base_use[k] |= BIT(add->src_reg);
+	}
 	if ((err = alloc_copies(j, a)))
 		goto out;
 	/* if colouring fails: again without coalescing, then also with the
@@ -3266,6 +3276,12 @@ static struct addr mem_addr(const struct jit *j, size_t k)
 	const struct bpf_insn *in = &j->insns[k];
 	struct addr ad;
 	if (j->fold_from[k] && lea_pattern(j, j->fold_from[k] - 1, &ad)) {
+		if (j->alloc) { /* rB and rC where they are at k (plan_alloc keeps them live to k) */
+			const struct bpf_insn *mv = &j->insns[j->fold_from[k] - 1];
+			ad.base = reg_at(j, k, mv->src_reg);
+			if (ad.index >= 0)
+				ad.index = reg_at(j, k, mv[1].src_reg);
+		}
 		ad.disp += in->off;
 		return ad;
 	}
@@ -3626,13 +3642,11 @@ int uebpf_jit_x86_64_compile_features(struct uebpf_prog *prog, unsigned features
 	if ((err = analyse(&j)) || (err = liveness(&j)))
 		goto out;
 	plan_jumps(&j);
+	plan_folds(&j);
 	if ((err = plan_alloc(&j)))
 		goto out;
-	if (!j.alloc) {
-		plan_folds(&j);
-		if ((err = plan_slots(&j)))
-			goto out;
-	}
+	if (!j.alloc && (err = plan_slots(&j)))
+		goto out;
 	plan_inline(&j);
 	align_frames(&j);
 	j.body_label = n + 1;

@@ -136,8 +136,17 @@ static void shape_mem(struct shape *s)
 		put(s, I(BPF_ALU64 | BPF_MOV | BPF_X, a, BPF_REG_9, 0, 0));
 		put(s, I(BPF_ALU64 | BPF_ADD | BPF_K, a, 0, 0, 8 * (int32_t)pick(s, 6)));
 	}
-	for (int n = (int)pick(s, 3); n > 0; n--)
-		put(s, I(BPF_ALU64 | BPF_XOR | BPF_K, val, 0, 0, some_imm(s)));
+	for (int n = (int)pick(s, 3); n > 0; n--) {
+		/* maybe through a fresh temporary, which may take the
+		 * register of the index once that is dead */
+		int t = (int)pick(s, 8);
+		if (t != a && t != idx && t != val && pick(s, 2)) {
+			put(s, I(BPF_ALU64 | BPF_MOV | BPF_K, t, 0, 0, some_imm(s)));
+			put(s, I(BPF_ALU64 | BPF_XOR | BPF_X, val, t, 0, 0));
+		} else {
+			put(s, I(BPF_ALU64 | BPF_XOR | BPF_K, val, 0, 0, some_imm(s)));
+		}
+	}
 	for (int uses = 1 + (int)pick(s, 2); uses > 0; uses--) {
 		int16_t off = (int16_t)pick(s, (uint64_t)(9 - bytes)); /* within the 8 bytes at a */
 		if (pick(s, 2))
