@@ -1020,15 +1020,18 @@ static int plan_slots(struct jit *j)
  * tail calls or packet loads), takes no atomics and keeps r10 to itself has
  * its registers allocated instead of taking reg_of. A value here is a web:
  * the definitions and uses of one BPF register, or of one 8-byte stack slot
- * that is only ever loaded and stored whole, that reach each other. Each
- * web gets an x86 register by colouring the graph of webs live at once
- * (Chaitin-Briggs, a copy's two sides not interfering, and a copy's two
- * sides given the same register where they can be). clang's spills under
- * register pressure (more live values than BPF's ten registers) so end up
- * in the fifteen x86 ones, and a spill or reload between two webs in the
- * same register emits nothing. A stack slot's web that gets no register
- * stays in the slot; a BPF register's web that gets none makes the program
- * take reg_of. */
+ * that is only ever loaded and stored whole, that reach each other (an ALU
+ * result starts a web of its own: alu_split). Each web gets an x86 register
+ * by colouring the graph of webs live at once (Chaitin-Briggs, a copy's two
+ * sides not interfering; conservative coalescing first). Before that, a
+ * read takes the copy of its value written last (alloc_copies,
+ * alloc_redirect), so a spilled register dies at its spill. clang's spills
+ * under register pressure (more live values than BPF's ten registers) so
+ * end up in the fifteen x86 ones, and a spill or reload between two webs in
+ * the same register emits nothing. A stack slot's web that gets no register
+ * stays in the slot (addressed from rsp); a BPF register's web that gets
+ * none makes the program take reg_of. Several colourings are tried and the
+ * cheapest kept (alloc_cost). */
 
 #define NV 64 /* values: r0-r9, then up to 54 stack slots */
 #define SLOT_VAR0 10
@@ -1958,26 +1961,18 @@ static int reg_at(const struct jit *j, size_t k, int r)
 	const struct alloc *a = j->alloc;
 	if (!a || r >= BPF_REG_10)
 		return j->reg[r];
-	if (a->redirect[k * NV + (size_t)r] >= 0)
-		return a->color[a->web_in[k * NV + (size_t)a->redirect[k * NV + (size_t)r]]];
-	uint16_t w = a->live_in[k] >> r & 1 ? a->web_in[k * NV + (size_t)r]
-		   : a->def[k] >> r & 1    ? a->web_def[k * NV + (size_t)r]
-					   : NO_WEB;
-	return w == NO_WEB ? j->reg[r] : a->color[w];
+	if (a->redirect[k * NV + (size_t)r] >= 0 || (a->live_in[k] >> r & 1))
+		return use_color(a, k, r);
+	return a->def[k] >> r & 1 ? def_color(a, k, r) : j->reg[r];
 }
 
 /* The register of the stack slot insn k loads or stores, or -1. */
 static int alloc_slot_reg(const struct jit *j, size_t k)
 {
-	const struct alloc *a = j->alloc;
-	const struct bpf_insn *in = &j->insns[k];
-	int s = alloc_slot(a, in);
-	if (s < 0)
+	if (alloc_slot(j->alloc, &j->insns[k]) < 0)
 		return -1;
-	if (BPF_CLASS(in->code) == BPF_LDX && a->redirect[k * NV + (size_t)s] >= 0)
-		s = a->redirect[k * NV + (size_t)s]; /* a copy of it, in a register */
-	uint16_t w = (BPF_CLASS(in->code) == BPF_LDX ? a->web_in : a->web_def)[k * NV + (size_t)s];
-	return w == NO_WEB ? -1 : a->color[w];
+	int c = slot_color(j, j->alloc, k); /* a load may read a copy, in a register */
+	return c < 0 ? -1 : c;
 }
 
 /* The x86 register insn k writes BPF register r to. */
@@ -1986,7 +1981,7 @@ static int def_at(const struct jit *j, size_t k, int r)
 	const struct alloc *a = j->alloc;
 	if (!a || r >= BPF_REG_10 || !(a->def[k] >> r & 1))
 		return reg_at(j, k, r);
-	return a->color[a->web_def[k * NV + (size_t)r]];
+	return def_color(a, k, r);
 }
 
 /* An ALU instruction whose result goes to another register than dst came
