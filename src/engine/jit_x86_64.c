@@ -619,42 +619,72 @@ static void use_def(const struct bpf_insn *in, bool in_main, uint16_t *use, uint
 	}
 }
 
-static int liveness(struct jit *j)
+static bool is_exit(const struct bpf_insn *in)
 {
-	size_t n = j->n;
-	uint16_t *live_in = calloc(n + 1, sizeof(*live_in));
-	if (!live_in)
-		return -ENOMEM;
+	return in->code == (BPF_JMP | BPF_EXIT);
+}
+
+/* Where control goes after insn i within the program: up to two places. */
+static size_t succs(const struct jit *j, size_t i, size_t s[2])
+{
+	const struct bpf_insn *in = &j->insns[i];
+	size_t k = 0, t;
+	if (jump_target(in, i, &t) && t < j->n)
+		s[k++] = t;
+	if (!is_exit(in) && !is_ja(in) && i + uebpf_insn_slots(in) < j->n)
+		s[k++] = i + uebpf_insn_slots(in);
+	return k;
+}
+
+/* Backward liveness over the instructions that start at start[]: a bit per
+ * value in use[]/def[]; live_in must start zeroed. */
+static void live_values(const struct jit *j, const uint8_t *start, const uint64_t *use, const uint64_t *def,
+			uint64_t *live_in, uint64_t *live_out)
+{
 	bool changed = true;
 	while (changed) {
 		changed = false;
-		for (size_t k = n; k-- > 0;) {
-			const struct bpf_insn *in = &j->insns[k];
-			if (k > 0 && is_lddw(&j->insns[k - 1]))
-				continue; /* second slot */
-			uint16_t out = 0, use, def;
-			size_t t;
-			bool falls = in->code != (BPF_JMP | BPF_EXIT) && !is_ja(in);
-			if (jump_target(in, k, &t) && t < n)
-				out |= live_in[t];
-			if (falls && k + uebpf_insn_slots(in) <= n)
-				out |= live_in[k + uebpf_insn_slots(in)];
-			use_def(in, j->func_of[k] == 0, &use, &def);
-			uint16_t lin = use | (out & ~def);
-			j->live_out[k] = out;
-			if (lin != live_in[k]) {
-				live_in[k] = lin;
+		for (size_t k = j->n; k-- > 0;) {
+			if (!start[k])
+				continue;
+			size_t s[2], ns = succs(j, k, s);
+			uint64_t out = 0;
+			for (size_t x = 0; x < ns; x++)
+				out |= live_in[s[x]];
+			uint64_t in = use[k] | (out & ~def[k]);
+			live_out[k] = out;
+			if (in != live_in[k]) {
+				live_in[k] = in;
 				changed = true;
 			}
 		}
 	}
-	free(live_in);
-	return 0;
 }
 
-static bool is_exit(const struct bpf_insn *in)
+/* BPF registers live after each insn (j->live_out). */
+static int liveness(struct jit *j)
 {
-	return in->code == (BPF_JMP | BPF_EXIT);
+	size_t n = j->n;
+	uint8_t *start = calloc(n + 1, 1);
+	uint64_t *m = calloc(4 * n + 1, sizeof(*m)), *use = m, *def = m + n, *in = m + 2 * n, *out = m + 3 * n;
+	if (!start || !m) {
+		free(start);
+		free(m);
+		return -ENOMEM;
+	}
+	for (size_t k = 0; k < n; k += uebpf_insn_slots(&j->insns[k])) {
+		uint16_t u, d;
+		start[k] = 1;
+		use_def(&j->insns[k], j->func_of[k] == 0, &u, &d);
+		use[k] = u;
+		def[k] = d;
+	}
+	live_values(j, start, use, def, in, out);
+	for (size_t k = 0; k < n; k++)
+		j->live_out[k] = (uint16_t)out[k];
+	free(start);
+	free(m);
+	return 0;
 }
 
 static bool is_cond_jump(const struct bpf_insn *in)
@@ -1171,40 +1201,6 @@ static void uf_union(uint32_t *parent, uint32_t x, uint32_t y)
 		parent[x > y ? x : y] = x < y ? x : y;
 }
 
-/* Where control goes after insn i within the program: up to two places. */
-static size_t alloc_succ(const struct jit *j, size_t i, size_t s[2])
-{
-	const struct bpf_insn *in = &j->insns[i];
-	size_t k = 0, t;
-	if (jump_target(in, i, &t) && t < j->n)
-		s[k++] = t;
-	if (!is_exit(in) && !is_ja(in) && i + uebpf_insn_slots(in) < j->n)
-		s[k++] = i + uebpf_insn_slots(in);
-	return k;
-}
-
-static void alloc_liveness(const struct jit *j, struct alloc *a)
-{
-	bool changed = true;
-	while (changed) {
-		changed = false;
-		for (size_t k = j->n; k-- > 0;) {
-			if (!a->start[k])
-				continue;
-			size_t s[2], ns = alloc_succ(j, k, s);
-			uint64_t out = 0;
-			for (size_t x = 0; x < ns; x++)
-				out |= a->live_in[s[x]];
-			uint64_t in = a->use[k] | (out & ~a->def[k]);
-			a->live_out[k] = out;
-			if (in != a->live_in[k]) {
-				a->live_in[k] = in;
-				changed = true;
-			}
-		}
-	}
-}
-
 /* The interference graph, as a bit matrix, and what colouring needs. */
 struct igraph {
 	size_t n, words;
@@ -1220,22 +1216,6 @@ struct igraph {
 	uint32_t *alias;    /* the web each was joined to (coalesce), itself if none */
 };
 
-static void edge(struct igraph *g, size_t x, size_t y)
-{
-	if (x == y || x == NO_WEB || y == NO_WEB)
-		return;
-	g->adj[x * g->words + y / 64] |= (uint64_t)1 << (y % 64);
-	g->adj[y * g->words + x / 64] |= (uint64_t)1 << (x % 64);
-}
-
-static bool adjacent(const struct igraph *g, size_t x, size_t y)
-{
-	return g->adj[x * g->words + y / 64] >> (y % 64) & 1;
-}
-
-/* Caller-saved registers first: those cost no push. */
-static const uint8_t color_order[] = { RAX, RCX, RDX, RSI, RDI, R8, R9, R10, R11, RBX, R12, R13, R14, R15, RBP };
-
 static void set_edge(struct igraph *g, size_t x, size_t y, bool on)
 {
 	uint64_t bx = (uint64_t)1 << (x % 64), by = (uint64_t)1 << (y % 64);
@@ -1247,6 +1227,21 @@ static void set_edge(struct igraph *g, size_t x, size_t y, bool on)
 		g->adj[y * g->words + x / 64] &= ~bx;
 	}
 }
+
+static void edge(struct igraph *g, size_t x, size_t y)
+{
+	if (x != y && x != NO_WEB && y != NO_WEB)
+		set_edge(g, x, y, true);
+}
+
+static bool adjacent(const struct igraph *g, size_t x, size_t y)
+{
+	return g->adj[x * g->words + y / 64] >> (y % 64) & 1;
+}
+
+/* Caller-saved registers first: those cost no push. */
+static const uint8_t color_order[] = { RAX, RCX, RDX, RSI, RDI, R8, R9, R10, R11, RBX, R12, R13, R14, R15, RBP };
+
 
 /* Joining y into x adds no neighbour of significant degree to x. */
 static bool george(const struct igraph *g, size_t y, size_t x, uint32_t K)
@@ -1383,13 +1378,12 @@ static int color_graph(const struct igraph *g, uint16_t allowed, int8_t *color)
 	for (size_t x = n; x > 0; x--) /* back to starts */
 		first[x] = first[x - 1];
 	first[0] = 0;
+	size_t joined = 0; /* not on the stack: coloured at the end */
 	for (size_t x = 0; x < n; x++)
 		if (g->alias[x] != x) {
 			gone[x] = 1;
-			top++; /* not on the stack: coloured at the end */
+			joined++;
 		}
-	size_t joined = top;
-	top = 0;
 	while (top + joined < n) {
 		size_t pick = n;
 		for (size_t x = 0; x < n && pick == n; x++)
@@ -1515,7 +1509,7 @@ static int alloc_webs(const struct jit *j, struct alloc *a)
 	for (size_t i = 0; i < n; i++) {
 		if (!a->start[i])
 			continue;
-		size_t s[2], ns = alloc_succ(j, i, s);
+		size_t s[2], ns = succs(j, i, s);
 		for (size_t x = 0; x < ns; x++)
 			for (uint64_t m = a->live_in[s[x]]; m; m &= m - 1) {
 				int v = __builtin_ctzll(m);
@@ -1682,7 +1676,7 @@ static int alloc_copies(const struct jit *j, struct alloc *a)
 				for (uint64_t m = cls; m; m &= m - 1)
 					out[__builtin_ctzll(m)] |= (uint64_t)1 << v;
 			}
-			size_t succ[2], ns = alloc_succ(j, i, succ);
+			size_t succ[2], ns = succs(j, i, succ);
 			for (size_t x = 0; x < ns; x++) {
 				uint64_t *to = &a->eq[succ[x] * NV];
 				for (int u = 0; u < NV; u++) {
@@ -1813,7 +1807,7 @@ static int alloc_try(struct jit *j, struct alloc *a, const uint8_t *nest, unsign
 	if (redirect)
 		alloc_redirect(j, a);
 	memset(a->live_in, 0, n * sizeof(*a->live_in));
-	alloc_liveness(j, a);
+	live_values(j, a->start, a->use, a->def, a->live_in, a->live_out);
 	memset(a->web_in, 0xff, n * NV * sizeof(*a->web_in));
 	memset(a->web_def, 0xff, n * NV * sizeof(*a->web_def));
 	a->n_webs = 0;
