@@ -39,4 +39,10 @@ double cb_kernel_run(struct cb_kernel *k, const struct sock_filter *insns, size_
 		     uint32_t repeat, size_t *accepted, size_t *tested, uint8_t *skipped, char *err, size_t err_sz);
 void cb_kernel_close(struct cb_kernel *k);
 
+/* native_filters.c, written by gen_native.c: the benchmark's expression e
+ * as C, inlined into a loop over the packets (Ethernet captures only). One
+ * pass returns the sum of the filter's results, or with count the number
+ * of packets it accepts. */
+uint64_t cb_native_pass(size_t e, const struct cb_packets *pk, int count);
+
 #endif
