@@ -117,6 +117,14 @@ enum uebpf_classic_runner uebpf_classic_prog_runner(const struct uebpf_classic_p
  * jumps all end the run with 0. */
 uint32_t uebpf_classic_run(const struct uebpf_classic_prog *prog, const struct uebpf_classic_pkt *pkt);
 
+/* Run the filter on n packets: verdicts[i] = uebpf_classic_run(prog,
+ * &pkts[i]); returns how many are non-zero. With the JIT the loop over the
+ * packets runs inside the compiled code, with no call per packet, when
+ * the translation has a batch entry (uebpf_prog_jit_batch: filters without
+ * ancillary loads that call helpers); otherwise packet by packet. */
+size_t uebpf_classic_run_batch(const struct uebpf_classic_prog *prog, const struct uebpf_classic_pkt *pkts,
+			       size_t n, uint32_t *verdicts);
+
 #define UEBPF_CLASSIC_MAX_BACKJUMPS 65536
 
 /* libpcap's validator, made safe: the rules the cBPF interpreter needs to

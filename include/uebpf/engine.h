@@ -95,6 +95,19 @@ int uebpf_prog_run(struct uebpf_prog *prog, void *mem, size_t mem_len, uint64_t 
 typedef uint64_t (*uebpf_prog_fn)(void *mem, uint64_t mem_len);
 uebpf_prog_fn uebpf_prog_function(const struct uebpf_prog *prog);
 
+/* A batch entry for a JIT-compiled program: fn(ctxs, n, rets, stride) runs
+ * the program once for each of n >= 1 contexts stride bytes apart (r1 =
+ * ctxs + i * stride, r2 = stride), the loop inside the JIT code, and stores
+ * the low 32 bits of each run's r0 in rets[i]. uebpf_prog_jit_batch
+ * compiles it (once; 0 if already there) for the programs whose registers
+ * the JIT allocates: one function, no helper or bpf-to-bpf calls, no
+ * ld_abs/ld_ind or atomics, not hardened; -EOPNOTSUPP for the others, and
+ * -EINVAL if the program is not JIT-compiled. uebpf_prog_batch_function
+ * returns it, or NULL. Valid until the program is freed. */
+typedef void (*uebpf_prog_batch_fn)(void *ctxs, uint64_t n, uint32_t *rets, uint64_t stride);
+int uebpf_prog_jit_batch(struct uebpf_prog *prog, char *log, size_t log_sz);
+uebpf_prog_batch_fn uebpf_prog_batch_function(const struct uebpf_prog *prog);
+
 /* The instructions as loaded (after pseudo-lddw resolution). */
 const struct bpf_insn *uebpf_prog_insns(const struct uebpf_prog *prog, size_t *n);
 enum uebpf_engine uebpf_prog_engine(const struct uebpf_prog *prog);

@@ -18,6 +18,7 @@ struct uebpf_classic_prog {
 	bool kernel_checked;     /* passed uebpf_classic_check, not only the loose rules */
 	struct uebpf_prog *ebpf; /* the translation, unless runner is RUN_CBPF */
 	uebpf_prog_fn jit_fn;    /* its native code, when JIT-compiled */
+	uebpf_prog_batch_fn batch_fn; /* ... and its batch entry, when the JIT made one */
 };
 
 /* Translate, verify and load for uebpf's interpreter or JIT. The kernel
@@ -61,6 +62,10 @@ static int load_ebpf(struct uebpf_classic_prog *p, char *log, size_t log_sz)
 		err = uebpf_prog_load(res.insns, res.n, &opts, &p->ebpf, log, log_sz);
 		if (!err)
 			p->jit_fn = uebpf_prog_function(p->ebpf); /* NULL on the interpreter */
+		/* without a batch entry (filters with ancillary loads call
+		 * helpers), uebpf_classic_run_batch calls jit_fn per packet */
+		if (p->jit_fn && !uebpf_prog_jit_batch(p->ebpf, NULL, 0))
+			p->batch_fn = uebpf_prog_batch_function(p->ebpf);
 	}
 	uebpf_helper_table_free(helpers);
 	uebpf_verify_result_free(&res);
@@ -160,4 +165,18 @@ uint32_t uebpf_classic_run(const struct uebpf_classic_prog *prog, const struct u
 		return (uint32_t)ret;
 	}
 	return classic_interp(prog->insns, prog->sem, prog->kernel_checked, pkt);
+}
+
+size_t uebpf_classic_run_batch(const struct uebpf_classic_prog *prog, const struct uebpf_classic_pkt *pkts,
+			       size_t n, uint32_t *verdicts)
+{
+	if (prog->batch_fn && n)
+		prog->batch_fn((void *)pkts, n, verdicts, sizeof(*pkts));
+	else
+		for (size_t i = 0; i < n; i++)
+			verdicts[i] = uebpf_classic_run(prog, &pkts[i]);
+	size_t accepted = 0;
+	for (size_t i = 0; i < n; i++)
+		accepted += verdicts[i] != 0;
+	return accepted;
 }

@@ -18,6 +18,7 @@ unsigned uebpf_jit_x86_64_cpu_features(void);
 /* uebpf_jit_x86_64_compile with an explicit feature set, so tests can check
  * the code paths for CPUs without them. */
 int uebpf_jit_x86_64_compile_features(struct uebpf_prog *prog, unsigned features, char *log, size_t log_sz);
+int uebpf_jit_x86_64_compile_batch_features(struct uebpf_prog *prog, unsigned features, char *log, size_t log_sz);
 
 /* Copy code into fresh pages that end up read+exec, never writable and
  * executable at once. Returns 0 or -errno; *map_sz is what to unmap. */

@@ -142,9 +142,11 @@ struct jit {
 	uint8_t *inline_at;    /* bpf-to-bpf call: inline the callee here */
 	struct alloc *alloc;   /* registers allocated (see plan_alloc), or NULL: reg_of */
 	bool align_fixed;      /* loop alignment stops looking at loop sizes */
-	bool has_ld_pkt, has_callx;
+	bool has_ld_pkt, has_callx, has_tail_call;
 	uint8_t *cb_jit;       /* per callback: compiled, with an entry at label cb_label + k */
 	size_t cb_label;
+	bool batch;            /* compiling the batch entry (uebpf_jit_x86_64_compile_batch) */
+	size_t batch_label;    /* ... its loop head, once per context */
 	bool fell;             /* the code emitted last can fall through */
 	uint16_t nonzero;      /* BPF registers whose low 32 bits are known nonzero */
 	int zf_reg;            /* x86 register the zero flag describes now, or -1 */
@@ -841,6 +843,8 @@ static int analyse(struct jit *j)
 			j->has_ld_pkt = true;
 		if (in->code == (BPF_JMP | BPF_CALL | BPF_X))
 			j->has_callx = true;
+		if (in->code == (BPF_JMP | BPF_CALL) && in->src_reg == 0 && in->imm == BPF_FUNC_tail_call)
+			j->has_tail_call = true;
 	}
 	/* callbacks become functions, unless a packet load may be in one (only
 	 * the main function has the way out of those) */
@@ -914,8 +918,8 @@ static int analyse(struct jit *j)
 			frame += 16;
 			fn->pkt_slot = frame;
 		}
-		if (j->harden)
-			fn->saved |= BIT(AX);
+		if (j->harden || (j->batch && f == 0))
+			fn->saved |= BIT(AX); /* R12: blinding, or the batch loop's count */
 		fn->has_frame = uses_r10 || frame;
 		fn->frame = frame;
 		fn->calls = calls;
@@ -982,7 +986,7 @@ static int plan_slots(struct jit *j)
 		struct func *fn = &j->funcs[f];
 		if (fn->r10_escapes)
 			continue;
-		uint16_t busy = j->harden ? BIT(AX) : 0;
+		uint16_t busy = j->harden || j->batch ? BIT(AX) : 0;
 		if (fn->calls)
 			busy |= BIT(RAX) | BIT(RDX) | BIT(R11);
 		uint32_t depth = 0;
@@ -1838,10 +1842,12 @@ static int alloc_try(struct jit *j, struct alloc *a, const uint8_t *nest, unsign
 		for (size_t w = 0; w < g.words; w++)
 			g.deg[x] += (uint32_t)__builtin_popcountll(g.adj[x * g.words + w]);
 	}
-	if (coalesce_ok && (err = coalesce(&g, (uint16_t)(0xffff & ~BIT(RSP)))))
+	/* the stack left in memory is addressed from rsp: rbp is free too; the
+	 * batch loop counts in r12 */
+	uint16_t allowed = (uint16_t)(0xffff & ~BIT(RSP) & ~(j->batch ? BIT(R12) : 0));
+	if (coalesce_ok && (err = coalesce(&g, allowed)))
 		goto out;
-	/* the stack left in memory is addressed from rsp: rbp is free too */
-	err = color_graph(&g, (uint16_t)(0xffff & ~BIT(RSP)), a->color);
+	err = color_graph(&g, allowed, a->color);
 	if (err)
 		goto out;
 	for (size_t x = 0; x < g.n; x++)
@@ -1938,6 +1944,8 @@ static int plan_alloc(struct jit *j)
 	for (size_t x = 0; x < a->n_webs; x++)
 		if (a->color[x] >= 0 && (BIT(a->color[x]) & (BIT(RBX) | BIT(RBP) | BIT(R12) | BIT(R13) | BIT(R14) | BIT(R15))))
 			fn->saved |= BIT(a->color[x]);
+	if (j->batch)
+		fn->saved |= BIT(R12);
 	fn->rsp_frame = frame ? fn->frame : 0;
 	fn->has_frame = false;
 	fn->frame = 0;
@@ -2156,8 +2164,50 @@ static void entry_moves(struct jit *j)
 /* The frame: rbp first, so that [rbp + 8] is the return address for
  * frame-pointer unwinders; the BPF stack below it; the saved registers
  * below that. Frameless functions keep rsp aligned for calls with pad. */
+/* The batch entry, fn(ctxs in rdi, n in rsi, rets in rdx, stride in rcx),
+ * pushes its arguments before the frame and counts the contexts in r12:
+ * each turn of the loop starts at batch_label with r1 = ctxs + r12 *
+ * stride and r2 = stride, and each exit stores r0 in rets[r12] and goes
+ * round again while r12 < n (emit_exit). The stack above the saved
+ * registers, from rsp once the prologue is done: */
+enum { BATCH_RETS, BATCH_CTXS, BATCH_STRIDE, BATCH_N, BATCH_WORDS };
+
+static int32_t batch_off(const struct func *fn, int word)
+{
+	uint32_t below = fn->rsp_frame + 8 * (uint32_t)__builtin_popcount(fn->saved);
+	below += fn->has_frame ? 8 + fn->frame : fn->pad ? 8 : 0;
+	return (int32_t)(below + 8 * (uint32_t)word);
+}
+
+static void batch_loop_head(struct jit *j, const struct func *fn)
+{
+	zero(j, R12);
+	set_label(j, j->batch_label);
+	j->zf_reg = -1;
+	j->cmp_pending = false;
+	bool r1 = true, r2 = true;
+	if (j->alloc) {
+		r1 = j->alloc->live_in[0] & BIT(BPF_REG_1);
+		r2 = j->alloc->live_in[0] & BIT(BPF_REG_2);
+	}
+	if (r1) {
+		int c1 = reg_at(j, 0, BPF_REG_1);
+		mov_rr(j, true, c1, R12);
+		op_mem(j, 0, true, 0x0FAF, c1, RSP, batch_off(fn, BATCH_STRIDE), false); /* imul */
+		op_mem(j, 0, true, 0x03, c1, RSP, batch_off(fn, BATCH_CTXS), false);
+	}
+	if (r2)
+		op_mem(j, 0, true, 0x8B, reg_at(j, 0, BPF_REG_2), RSP, batch_off(fn, BATCH_STRIDE), false);
+}
+
 static void prologue(struct jit *j, const struct func *fn, bool is_main)
 {
+	if (is_main && j->batch) {
+		push(j, RSI); /* BATCH_N */
+		push(j, RCX);
+		push(j, RDI);
+		push(j, RDX); /* BATCH_RETS */
+	}
 	if (fn->has_frame) {
 		push(j, RBP);
 		mov_rr(j, true, RBP, RSP);
@@ -2171,7 +2221,9 @@ static void prologue(struct jit *j, const struct func *fn, bool is_main)
 		alu_ri(j, EXT_SUB, true, RSP, 8);
 	if (fn->rsp_frame)
 		alu_ri(j, EXT_SUB, true, RSP, (int32_t)fn->rsp_frame);
-	if (is_main && j->alloc)
+	if (is_main && j->batch)
+		batch_loop_head(j, fn);
+	else if (is_main && j->alloc)
 		entry_moves(j);
 	if (is_main && j->has_ld_pkt) {
 		op_mem(j, 0, true, 0x89, RDI, RBP, -(int32_t)fn->pkt_slot, false);
@@ -2190,6 +2242,8 @@ static void epilogue(struct jit *j, const struct func *fn)
 			pop(j, push_order[k]);
 	if (fn->has_frame)
 		b1(j, 0xC9); /* leave */
+	if (j->batch && fn == &j->funcs[0])
+		alu_ri(j, EXT_ADD, true, RSP, 8 * BATCH_WORDS);
 	b1(j, 0xC3);
 	j->fell = false;
 }
@@ -3061,9 +3115,23 @@ static void compare(struct jit *j, size_t i, int zf, bool zf_32)
  * its caller keeps r0. */
 static void emit_exit(struct jit *j, size_t i)
 {
+	const struct func *fn = &j->funcs[j->func_of[i]];
+	if (j->batch && j->func_of[i] == 0) {
+		/* rets[r12] = r0; round again while r12 + 1 < n */
+		int r0 = reg_at(j, i, BPF_REG_0), t = r0 == RAX ? R11 : RAX;
+		op_mem(j, 0, true, 0x8B, t, RSP, batch_off(fn, BATCH_RETS), false);
+		rex(j, false, r0, R12, t, false);
+		b1(j, 0x89);
+		mem_sib(j, r0, t, R12, 2, 0); /* mov [t + r12 * 4], r0d */
+		alu_ri(j, EXT_ADD, true, R12, 1);
+		op_mem(j, 0, true, 0x3B, R12, RSP, batch_off(fn, BATCH_N), false);
+		jump(j, CC_B, j->batch_label);
+		epilogue(j, fn);
+		return;
+	}
 	if (j->func_of[i] == 0)
 		mov_rr(j, true, RAX, reg_at(j, i, BPF_REG_0));
-	epilogue(j, &j->funcs[j->func_of[i]]);
+	epilogue(j, fn);
 }
 
 /* bpf_tail_call: the engine runs the target (struct uebpf_tail_result comes
@@ -3560,6 +3628,12 @@ static int finish(struct jit *j)
 {
 	struct uebpf_prog *prog = j->prog;
 	size_t code_sz = j->lab[j->pass & 1][j->n];
+	if (j->batch) {
+		int err = uebpf_exec_mem_alloc(j->buf, j->len, &prog->jit_batch_code, &prog->jit_batch_map_sz);
+		if (!err)
+			prog->jit_batch_fn = (uebpf_prog_batch_fn)(uintptr_t)prog->jit_batch_code;
+		return err;
+	}
 	if (j->has_callx) {
 		/* the helper table follows the code, read-only */
 		uebpf_helper_fn table[CALLX_SLOTS];
@@ -3596,13 +3670,14 @@ static int finish(struct jit *j)
 	return 0;
 }
 
-int uebpf_jit_x86_64_compile_features(struct uebpf_prog *prog, unsigned features, char *log, size_t log_sz)
+static int compile(struct uebpf_prog *prog, unsigned features, bool batch, char *log, size_t log_sz)
 {
 	struct jit j = {
 		.prog = prog,
 		.insns = prog->insns,
 		.n = prog->n,
 		.features = features,
+		.batch = batch,
 		.harden = prog->flags & UEBPF_F_HARDEN,
 		.log = log,
 		.log_sz = log_sz,
@@ -3634,6 +3709,12 @@ int uebpf_jit_x86_64_compile_features(struct uebpf_prog *prog, unsigned features
 	plan_folds(&j);
 	if ((err = plan_alloc(&j)))
 		goto out;
+	if (batch && (j.harden || j.has_ld_pkt || j.has_callx || j.has_tail_call || prog->n_callbacks)) {
+		uebpf_log(log, log_sz, "insn 0: no batch entry for hardened programs, or programs with ld_abs/ld_ind, "
+				       "tail calls, callbacks or indirect helper calls");
+		err = -EOPNOTSUPP;
+		goto out;
+	}
 	if (!j.alloc && (err = plan_slots(&j)))
 		goto out;
 	plan_inline(&j);
@@ -3642,13 +3723,15 @@ int uebpf_jit_x86_64_compile_features(struct uebpf_prog *prog, unsigned features
 	j.abort_label = j.body_label + j.n_funcs;
 	j.table_label = j.abort_label + 1;
 	j.cb_label = j.table_label + 1;
-	j.n_labels = j.cb_label + prog->n_callbacks;
+	j.batch_label = j.cb_label + prog->n_callbacks;
+	j.n_labels = j.batch_label + 1;
 	err = -ENOMEM;
 	j.lab[0] = calloc(j.n_labels, sizeof(uint32_t));
 	j.lab[1] = calloc(j.n_labels, sizeof(uint32_t));
 	j.stamp = calloc(j.n_labels, sizeof(uint32_t));
-	/* an instruction emits at most two jumps of variable size */
-	j.max_jumps = 2 * n + 2;
+	/* an instruction emits at most two jumps of variable size, and in the
+	 * batch entry an exit one more */
+	j.max_jumps = 3 * n + 2;
 	j.jlong = calloc(j.max_jumps, sizeof(*j.jlong));
 	if (!j.lab[0] || !j.lab[1] || !j.stamp || !j.jlong)
 		goto out;
@@ -3685,9 +3768,26 @@ out:
 	return err;
 }
 
+int uebpf_jit_x86_64_compile_features(struct uebpf_prog *prog, unsigned features, char *log, size_t log_sz)
+{
+	return compile(prog, features, false, log, log_sz);
+}
+
 int uebpf_jit_x86_64_compile(struct uebpf_prog *prog, char *log, size_t log_sz)
 {
-	return uebpf_jit_x86_64_compile_features(prog, uebpf_jit_x86_64_cpu_features(), log, log_sz);
+	return compile(prog, uebpf_jit_x86_64_cpu_features(), false, log, log_sz);
+}
+
+int uebpf_jit_x86_64_compile_batch_features(struct uebpf_prog *prog, unsigned features, char *log, size_t log_sz)
+{
+	if (prog->jit_batch_fn)
+		return 0;
+	return compile(prog, features, true, log, log_sz);
+}
+
+int uebpf_jit_x86_64_compile_batch(struct uebpf_prog *prog, char *log, size_t log_sz)
+{
+	return uebpf_jit_x86_64_compile_batch_features(prog, uebpf_jit_x86_64_cpu_features(), log, log_sz);
 }
 
 void uebpf_jit_free(struct uebpf_prog *prog)
@@ -3695,6 +3795,10 @@ void uebpf_jit_free(struct uebpf_prog *prog)
 	for (size_t k = 0; k < prog->n_callbacks; k++)
 		prog->callbacks[k].base.call = prog->callbacks[k].interp_call;
 	uebpf_exec_mem_free(prog->jit_code, prog->jit_map_sz);
+	uebpf_exec_mem_free(prog->jit_batch_code, prog->jit_batch_map_sz);
+	prog->jit_batch_code = NULL;
+	prog->jit_batch_fn = NULL;
+	prog->jit_batch_map_sz = 0;
 	free(prog->jit_offsets);
 	prog->jit_code = NULL;
 	prog->jit_offsets = NULL;

@@ -261,6 +261,20 @@ uebpf_prog_fn uebpf_prog_function(const struct uebpf_prog *prog)
 	return prog->jit_plain ? prog->jit_fn : NULL;
 }
 
+int uebpf_prog_jit_batch(struct uebpf_prog *prog, char *log, size_t log_sz)
+{
+	if (prog->engine != UEBPF_ENGINE_JIT || !prog->jit_fn) {
+		uebpf_log(log, log_sz, "insn 0: no batch entry: the program is not JIT-compiled");
+		return -EINVAL;
+	}
+	return uebpf_jit_x86_64_compile_batch(prog, log, log_sz);
+}
+
+uebpf_prog_batch_fn uebpf_prog_batch_function(const struct uebpf_prog *prog)
+{
+	return prog->jit_batch_fn;
+}
+
 const struct bpf_insn *uebpf_prog_insns(const struct uebpf_prog *prog, size_t *n)
 {
 	*n = prog->n;

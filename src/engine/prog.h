@@ -60,6 +60,9 @@ struct uebpf_prog {
 	bool jit_sub_tail_calls; /* a subprogram tail-calls: runs need a way out of every frame */
 	bool jit_plain;          /* JIT code with no tail calls and no callbacks: a run is one call */
 	bool jit_allocated;      /* its registers were allocated, not taken from the fixed mapping */
+	uint8_t *jit_batch_code; /* the batch entry (uebpf_prog_jit_batch), or NULL */
+	size_t jit_batch_map_sz;
+	uebpf_prog_batch_fn jit_batch_fn;
 };
 
 /* Interpreter: prepare decodes prog->insns into interp_code at load (freed
@@ -88,5 +91,8 @@ uint64_t uebpf_engine_tail_call_sub(uint64_t ctx, uint64_t map, uint64_t index);
  * "insn N: ..." in log; jit_free releases them. */
 int uebpf_jit_x86_64_compile(struct uebpf_prog *prog, char *log, size_t log_sz);
 void uebpf_jit_free(struct uebpf_prog *prog);
+/* The batch entry (uebpf_prog_jit_batch), compiled apart from the program's
+ * code; -EOPNOTSUPP when the register allocator does not take the program. */
+int uebpf_jit_x86_64_compile_batch(struct uebpf_prog *prog, char *log, size_t log_sz);
 
 #endif

@@ -147,7 +147,7 @@ static const char *const runner_names[] = { "cBPF interpreter", "eBPF interprete
 
 static void test_agree(void **state)
 {
-	size_t pairs = 0, interesting = 0, verdicts = 0, fallbacks = 0;
+	size_t pairs = 0, interesting = 0, verdicts = 0, fallbacks = 0, batch_verdicts = 0;
 	bool jit_missing = false;
 
 	for (size_t f = 0; f < N(files); f++) {
@@ -155,6 +155,12 @@ static void test_agree(void **state)
 		pcap_t *p;
 		read_capture(files[f], &cap, &p);
 		assert_true(cap.n >= 50);
+		struct uebpf_classic_pkt *pkts = calloc(cap.n, sizeof(*pkts));
+		uint32_t *batch = calloc(cap.n, sizeof(*batch));
+		assert_non_null(pkts);
+		assert_non_null(batch);
+		for (size_t i = 0; i < cap.n; i++)
+			uebpf_classic_pkt_init(&pkts[i], cap.linktype, cap.data[i], cap.hdr[i].caplen, cap.hdr[i].len);
 
 		for (size_t e = 0; e < N(exprs); e++) {
 			for (int optimize = 1; optimize >= 0; optimize--) {
@@ -199,6 +205,21 @@ static void test_agree(void **state)
 					}
 					matched += want != 0;
 				}
+				/* the JIT's batch entry, over the whole capture at once */
+				if (uebpf_classic_prog_runner(progs[UEBPF_CLASSIC_RUN_JIT]) == UEBPF_CLASSIC_RUN_JIT) {
+					size_t accepted = uebpf_classic_run_batch(progs[UEBPF_CLASSIC_RUN_JIT], pkts, cap.n,
+										 batch);
+					assert_int_equal(accepted, matched);
+					for (size_t i = 0; i < cap.n; i++) {
+						u_int want = bpf_filter(prog.bf_insns, cap.data[i], cap.hdr[i].len,
+									cap.hdr[i].caplen);
+						if (batch[i] != want)
+							fail_msg("'%s'%s on %s packet %zu: batch JIT returns %u, libpcap %u",
+								 exprs[e], optimize ? "" : " (-O)", files[f], i + 1, batch[i],
+								 want);
+					}
+					batch_verdicts += cap.n;
+				}
 				pairs++;
 				interesting += optimize && matched > 0 && matched < cap.n;
 				for (int r = 0; r < 3; r++)
@@ -206,12 +227,16 @@ static void test_agree(void **state)
 				pcap_freecode(&prog);
 			}
 		}
+		free(pkts);
+		free(batch);
 		pcap_close(p);
 		free_capture(&cap);
 	}
 	printf("%zu expression/capture pairs, %zu verdicts agree with libpcap; %zu pairs select some but not all "
 	       "packets; %zu loads ran in the cBPF interpreter by the kernel's rules\n",
 	       pairs, verdicts, interesting, fallbacks);
+	printf("%zu batch verdicts (the JIT's loop over a whole capture) agree with libpcap\n", batch_verdicts);
+	assert_true(jit_missing || batch_verdicts > 0);
 	/* at least 30 expressions must really discriminate on the captures */
 	assert_true(interesting >= 30 * 2);
 	assert_true(fallbacks > 0); /* ip6 protochain */

@@ -778,6 +778,57 @@ static void test_prog_function(void **state)
 	}
 }
 
+/* The batch entry: r1 is each context in turn and r2 the stride, r0's low
+ * 32 bits land in rets[i] and nothing past rets[n - 1]; compiled once; for
+ * programs on the interpreter -EINVAL, hardened or tail-calling ones
+ * -EOPNOTSUPP with a message. */
+static void test_batch_entry(void **state)
+{
+	/* r0 = *(u64 *)(r1 + 8) * 3 + r2, the top half of r0 set too */
+	struct bpf_insn prog[] = {
+		I(BPF_LDX | BPF_MEM | BPF_DW, 0, 1, 8, 0),
+		I(BPF_ALU64 | BPF_MUL | BPF_K, 0, 0, 0, 3),
+		I(BPF_ALU64 | BPF_ADD | BPF_X, 0, 2, 0, 0),
+		I(BPF_LD | BPF_IMM | BPF_DW, 3, 0, 0, 0), I(0, 0, 0, 0, 7),
+		I(BPF_ALU64 | BPF_OR | BPF_X, 0, 3, 0, 0),
+		EXIT,
+	};
+	struct bpf_insn tail[] = { MOV64_IMM(2, 0), MOV64_IMM(3, 0), I(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_tail_call),
+				   MOV64_IMM(0, 0), EXIT };
+	uint64_t ctx[5][3] = { { 0 } };
+	for (size_t i = 0; i < 5; i++)
+		ctx[i][1] = 100 * i + 1;
+	char log[256] = "";
+	for (int k = 0; k < 4; k++) {
+		struct uebpf_prog_opts o = { .sz = sizeof(o), .engine = k == 1 ? UEBPF_ENGINE_INTERP : UEBPF_ENGINE_JIT,
+					     .flags = UEBPF_F_VERIFIED | (k == 2 ? UEBPF_F_HARDEN : 0),
+					     .helpers = helpers };
+		struct uebpf_prog *p;
+		if (uebpf_prog_load(k == 3 ? tail : prog, k == 3 ? N(tail) : N(prog), &o, &p, log, sizeof(log)))
+			fail_msg("load failed: %s", log);
+		int err = uebpf_prog_jit_batch(p, log, sizeof(log));
+		if (k == 0) {
+			assert_int_equal(err, 0);
+			assert_int_equal(uebpf_prog_jit_batch(p, log, sizeof(log)), 0);
+			uebpf_prog_batch_fn fn = uebpf_prog_batch_function(p);
+			assert_non_null(fn);
+			for (uint64_t n = 1; n <= 4; n++) {
+				uint32_t rets[6];
+				memset(rets, 0xee, sizeof(rets));
+				fn(ctx, n, rets, sizeof(ctx[0]));
+				for (size_t i = 0; i < n; i++)
+					assert_int_equal(rets[i], (uint32_t)((100 * i + 1) * 3 + sizeof(ctx[0])));
+				assert_int_equal(rets[n], 0xeeeeeeeeu);
+			}
+		} else {
+			assert_int_equal(err, k == 1 ? -EINVAL : -EOPNOTSUPP);
+			assert_null(uebpf_prog_batch_function(p));
+			assert_non_null(strstr(log, k == 1 ? "not JIT-compiled" : "no batch entry"));
+		}
+		uebpf_prog_free(p);
+	}
+}
+
 /* Callbacks (bpf_loop) are compiled: the helper calls the JIT code, which
  * gives the same result as the interpreter, hardened too; one that takes a
  * tail call stays in the interpreter; freeing the JIT code puts every
@@ -839,6 +890,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_prog_function),
+		cmocka_unit_test(test_batch_entry),
 		cmocka_unit_test(test_callbacks_compiled),
 		cmocka_unit_test(test_div_by_register),
 		cmocka_unit_test(test_div_by_constant),

@@ -10,6 +10,7 @@
  * UEBPF_JIT_DIFF_PROGRAMS (default 100000) and UEBPF_JIT_DIFF_SEED (default
  * 1) choose the run; a mismatch prints its seed, the program and the code. */
 #include <capstone/capstone.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include "gen.h"
 
 #define MEM_LEN 64
+#define BATCH 3 /* contexts a batch entry runs on */
 #define MAX_BODY 160
 #define CAP (8 * MAX_BODY + 256)
 
@@ -439,6 +441,52 @@ static int mismatch(uint64_t seed, const char *what, const struct bpf_insn *insn
 /* Run the program of this seed on the interpreter and on each JIT variant
  * in variants (bit per enum variant). */
 static uint64_t n_allocated; /* programs whose registers the JIT allocated */
+static uint64_t n_batch;     /* programs with a batch entry */
+
+/* The batch entry (uebpf_prog_jit_batch) over 1..BATCH contexts side by
+ * side gives each the interpreter's r0 (low 32 bits) and memory. Programs
+ * it refuses must be ones with tail calls, callbacks, ld_abs/ld_ind or
+ * indirect calls. */
+static int check_batch(uint64_t seed, struct uebpf_prog *p, const struct bpf_insn *insns, size_t n,
+		       uint8_t in[BATCH][MEM_LEN], uint8_t mem[BATCH][MEM_LEN], uint8_t want[BATCH][MEM_LEN])
+{
+	char log[256], what[400];
+	int err = uebpf_jit_x86_64_compile_batch_features(p, uebpf_jit_x86_64_cpu_features(), log, sizeof(log));
+	if (err) {
+		bool special = p->n_callbacks;
+		for (size_t i = 0; i < n; i++)
+			special |= (BPF_CLASS(insns[i].code) == BPF_LD && BPF_MODE(insns[i].code) != BPF_IMM) ||
+				   insns[i].code == (BPF_JMP | BPF_CALL | BPF_X) ||
+				   (insns[i].code == (BPF_JMP | BPF_CALL) && !insns[i].src_reg &&
+				    insns[i].imm == BPF_FUNC_tail_call);
+		if (err == -EOPNOTSUPP && special)
+			return 0;
+		snprintf(what, sizeof(what), "no batch entry (%d): %s", err, log);
+		return mismatch(seed, what, insns, n, p);
+	}
+	n_batch++;
+	size_t count = 1 + seed % BATCH;
+	uint32_t got[BATCH + 1], expect[BATCH];
+	for (size_t c = 0; c < count; c++) {
+		uint64_t r;
+		memcpy(want[c], in[c], MEM_LEN);
+		if (uebpf_interp_run(p, want[c], MEM_LEN, &r, NULL, 0))
+			return 0; /* the interpreter faulted on this input: nothing to compare */
+		expect[c] = (uint32_t)r;
+	}
+	memcpy(mem, in, sizeof(uint8_t[BATCH][MEM_LEN]));
+	got[count] = 0xdeadbeef;
+	p->jit_batch_fn(mem, count, got, MEM_LEN);
+	for (size_t c = 0; c < count; c++)
+		if (got[c] != expect[c] || memcmp(mem[c], want[c], MEM_LEN)) {
+			snprintf(what, sizeof(what), "batch context %zu of %zu: r0 0x%x, interpreter 0x%x%s", c, count,
+				 got[c], expect[c], memcmp(mem[c], want[c], MEM_LEN) ? "; memory differs" : "");
+			return mismatch(seed, what, insns, n, p);
+		}
+	if (got[count] != 0xdeadbeef)
+		return mismatch(seed, "the batch entry wrote past its last result", insns, n, p);
+	return 0;
+}
 
 static int one(uint64_t seed, unsigned variants)
 {
@@ -453,6 +501,8 @@ static int one(uint64_t seed, unsigned variants)
 		.kernel_compatible = seed % 4 == 0,
 	};
 	uint8_t input[MEM_LEN], mem_i[MEM_LEN], mem_j[MEM_LEN];
+	/* the batch entry runs on BATCH contexts: the input and variations */
+	uint8_t batch_in[BATCH][MEM_LEN], batch_mem[BATCH][MEM_LEN], batch_want[BATCH][MEM_LEN];
 	for (size_t k = 0; k < MEM_LEN; k++)
 		input[k] = (uint8_t)gen_rand(&rng);
 	size_t n = seed % 3 == 2   ? shape_program(&rng, insns, CAP)
@@ -460,6 +510,10 @@ static int one(uint64_t seed, unsigned variants)
 				   : gen_program(&rng, &o, insns, CAP);
 	if (!n)
 		return mismatch(seed, "the generator made no program", insns, 0, NULL);
+	/* after the program, so that a seed makes the program it always made */
+	for (size_t c = 0; c < BATCH; c++)
+		for (size_t k = 0; k < MEM_LEN; k++)
+			batch_in[c][k] = c == 0 ? input[k] : (uint8_t)gen_rand(&rng);
 
 	char log[256] = "", what[400];
 	struct uebpf_prog_opts po = { .sz = sizeof(po), .engine = UEBPF_ENGINE_INTERP,
@@ -483,6 +537,8 @@ static int one(uint64_t seed, unsigned variants)
 			break;
 		}
 		n_allocated += v == PLAIN && p->jit_allocated;
+		if (v == PLAIN && !rc)
+			rc = check_batch(seed, p, insns, n, batch_in, batch_mem, batch_want);
 		memcpy(mem_j, input, MEM_LEN);
 		r_j = p->jit_fn(mem_j, MEM_LEN);
 		if (r_i != r_j || memcmp(mem_i, mem_j, MEM_LEN)) {
@@ -515,11 +571,16 @@ int main(void)
 		failures += (unsigned)one(seed, variants);
 	}
 	uebpf_helper_table_free(helpers);
-	printf("%" PRIu64 " programs from seed %" PRIu64 ": %u mismatches; registers allocated in %" PRIu64 "\n",
-	       count, first, failures, n_allocated);
+	printf("%" PRIu64 " programs from seed %" PRIu64 ": %u mismatches; registers allocated in %" PRIu64
+	       ", batch entries checked in %" PRIu64 "\n",
+	       count, first, failures, n_allocated, n_batch);
 	/* a third are register-pressure programs, which the allocator takes */
 	if (!failures && count >= 300 && n_allocated < count / 4) {
 		printf("the register allocator took too few programs\n");
+		return 1;
+	}
+	if (!failures && count >= 300 && n_batch < count / 2) {
+		printf("too few programs got a batch entry\n");
 		return 1;
 	}
 	return failures ? 1 : 0;
