@@ -55,6 +55,7 @@ enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, 
 static const uint8_t reg_of[MAX_BPF_REG] = { R9, RDI, RSI, R10, RCX, R8, RBX, R13, R14, R15, RBP };
 
 #define AX R12 /* blinded immediates */
+static const uint8_t arg_reg[5] = { RDI, RSI, RDX, RCX, R8 }; /* the C ABI's, for r1-r5 */
 
 /* condition codes (low nibble of jcc/setcc/cmovcc) */
 enum { CC_B = 2, CC_AE = 3, CC_E = 4, CC_NE = 5, CC_BE = 6, CC_A = 7, CC_L = 12, CC_GE = 13, CC_LE = 14, CC_G = 15 };
@@ -82,6 +83,8 @@ enum { EXT_SHL = 4, EXT_SHR = 5, EXT_SAR = 7 };
 
 #define BIT(r) (1u << (r))
 #define ARG_REGS (BIT(1) | BIT(2) | BIT(3) | BIT(4) | BIT(5))
+/* x86 registers a C function may clobber */
+#define CALLER_SAVED (BIT(RAX) | BIT(RCX) | BIT(RDX) | BIT(RSI) | BIT(RDI) | BIT(R8) | BIT(R9) | BIT(R10) | BIT(R11))
 #define CALL_CLOBBER (BIT(0) | ARG_REGS)
 
 struct func {
@@ -937,8 +940,8 @@ static void align_frames(struct jit *j)
 		unsigned pushes = (unsigned)__builtin_popcount(fn->saved);
 		if (fn->has_frame)
 			fn->frame += (8 + 8 * pushes + 8 + fn->frame) % 16;
-		else
-			fn->pad = fn->calls && (8 + 8 * pushes) % 16;
+		else /* rsp_frame: the stack an allocated program keeps in memory */
+			fn->pad = fn->calls && (8 + 8 * pushes + fn->rsp_frame) % 16;
 	}
 }
 
@@ -1175,12 +1178,14 @@ static bool commutes(const struct bpf_insn *in)
 static bool alloc_eligible(const struct jit *j)
 {
 	if (j->n_funcs != 1 || j->harden || j->n > MAX_ALLOC_INSNS || j->has_ld_pkt || j->has_callx ||
-	    j->funcs[0].r10_escapes || j->funcs[0].calls)
+	    j->has_tail_call || j->prog->n_callbacks || j->funcs[0].r10_escapes)
 		return false;
 	for (size_t i = 0; i < j->n; i++) {
 		const struct bpf_insn *in = &j->insns[i];
 		if (written(in) & BIT(BPF_REG_10))
 			return false;
+		if (in->code == (BPF_JMP | BPF_CALL) && in->src_reg != 0)
+			return false; /* only helper calls: no subprograms or kernel functions */
 		if ((BPF_CLASS(in->code) == BPF_STX && BPF_MODE(in->code) == BPF_ATOMIC) || in->dst_reg > BPF_REG_10 ||
 		    in->src_reg > BPF_REG_10)
 			return false;
@@ -1624,6 +1629,19 @@ static void alloc_graph(const struct jit *j, const struct alloc *a, struct igrap
 		if (is_exit(in)) {
 			int r0 = a->redirect[i * NV] >= 0 ? a->redirect[i * NV] : BPF_REG_0;
 			g->pref[web_at(a, a->web_in, i, r0)] = RAX;
+		}
+		if (in->code == (BPF_JMP | BPF_CALL)) {
+			/* a helper call: what lives across it stays in the
+			 * callee-saved registers or in memory; the arguments
+			 * would rather be where the C ABI wants them */
+			for (uint64_t m = a->live_out[i] & ~a->def[i]; m; m &= m - 1)
+				g->forbid[web_at(a, a->web_in, i, __builtin_ctzll(m))] |= CALLER_SAVED;
+			for (int r = BPF_REG_1; r <= BPF_REG_5; r++) {
+				size_t w = web_at(a, a->web_in, i, a->redirect[i * NV + r] >= 0 ? a->redirect[i * NV + r] : r);
+				if (g->pref[w] < 0)
+					g->pref[w] = arg_reg[r - BPF_REG_1];
+			}
+			g->pref[web_at(a, a->web_def, i, BPF_REG_0)] = RAX;
 		}
 	}
 	/* what the program starts with: its arguments and anything read
@@ -3228,6 +3246,62 @@ static int copy_block(struct jit *j, size_t i, size_t t, size_t c)
 	return 1;
 }
 
+/* A helper call in an allocated program: r1-r5 from wherever their webs are
+ * into rdi, rsi, rdx, rcx, r8 (a parallel move; a cycle goes through a
+ * caller-saved register no pending move reads), the call, r0 from rax.
+ * Nothing live across the call is in a caller-saved register (alloc_graph). */
+static int alloc_call(struct jit *j, size_t i)
+{
+	int src[5];
+	bool done[5];
+	for (int k = 0; k < 5; k++) {
+		src[k] = use_color(j->alloc, i, BPF_REG_1 + k);
+		done[k] = src[k] < 0 || src[k] == arg_reg[k];
+	}
+	for (;;) {
+		bool progress = false, pending = false;
+		for (int k = 0; k < 5; k++) {
+			if (done[k])
+				continue;
+			bool needed = false;
+			for (int m = 0; m < 5; m++)
+				needed |= !done[m] && m != k && src[m] == arg_reg[k];
+			if (needed) {
+				pending = true;
+				continue;
+			}
+			mov_rr(j, true, arg_reg[k], src[k]);
+			done[k] = progress = true;
+		}
+		if (!pending)
+			break;
+		if (progress)
+			continue;
+		/* only cycles are left: park one destination's value */
+		static const uint8_t temps[] = { R11, RAX, R9, R10 };
+		int k = 0, t = -1;
+		while (done[k])
+			k++;
+		for (size_t c = 0; c < sizeof(temps) && t < 0; c++) {
+			bool read = false;
+			for (int m = 0; m < 5; m++)
+				read |= !done[m] && src[m] == temps[c];
+			if (!read)
+				t = temps[c];
+		}
+		mov_rr(j, true, t, arg_reg[k]);
+		for (int m = 0; m < 5; m++)
+			if (!done[m] && src[m] == arg_reg[k])
+				src[m] = t;
+	}
+	movabs(j, RAX, (uint64_t)(uintptr_t)j->prog->helpers[j->insns[i].imm]);
+	op_rr(j, 0, false, 0xFF, 2, RAX, false); /* call rax */
+	int r0 = def_color(j->alloc, i, BPF_REG_0);
+	if (r0 >= 0)
+		mov_rr(j, true, r0, RAX);
+	return 1;
+}
+
 /* Returns the number of instructions consumed, or a negative errno. zf and
  * zf_32: what the code before left in the zero flag. */
 static int jmp(struct jit *j, size_t i, int zf, bool zf_32)
@@ -3267,6 +3341,8 @@ static int jmp(struct jit *j, size_t i, int zf, bool zf_32)
 		}
 		if (in->src_reg == 0 && in->imm == BPF_FUNC_tail_call)
 			return tail_call(j, i);
+		if (in->src_reg == 0 && j->alloc)
+			return alloc_call(j, i);
 		if (in->src_reg == 0) {
 			mov_rr(j, true, RDX, j->reg[BPF_REG_3]);
 			movabs(j, RAX, (uint64_t)(uintptr_t)j->prog->helpers[in->imm]);

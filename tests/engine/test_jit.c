@@ -329,27 +329,29 @@ static bool ends_in_rel8(const struct uebpf_prog *p, size_t i)
 	return false;
 }
 
-/* insn 6 jumps forward over k instructions of 4 bytes each (add rax, 1) to
- * a helper call (a jump to a short block would become a copy of it). */
+/* insn 7 jumps forward over k instructions of 4 bytes each (r6 += 1, in a
+ * callee-saved register: it lives across the call) to a helper call (a
+ * jump to a short block would become a copy of it). */
 static void test_forward_jump_boundary(void **state)
 {
 	for (int uncond = 0; uncond < 2; uncond++) {
 		for (int k = 26; k <= 36; k++) {
 			struct bpf_insn prog[64];
 			size_t n = 0;
-			for (int r = 0; r <= 5; r++)
+			for (int r = 0; r <= 6; r++)
 				prog[n++] = MOV64_IMM(r, 0);
 			prog[n++] = uncond ? I(BPF_JMP | BPF_JA, 0, 0, (int16_t)k, 0) : JMP_IMM(BPF_JEQ, 0, 0, k);
 			for (int a = 0; a < k; a++)
-				prog[n++] = ALU64_IMM(BPF_ADD, 0, 1);
+				prog[n++] = ALU64_IMM(BPF_ADD, 6, 1);
 			prog[n++] = I(BPF_JMP | BPF_CALL, 0, 0, 0, 1);
 			prog[n++] = ALU64_IMM(BPF_ADD, 0, 100);
+			prog[n++] = I(BPF_ALU64 | BPF_ADD | BPF_X, 0, 6, 0, 0);
 			prog[n++] = EXIT;
 			struct uebpf_prog *p = jit_load(prog, n, feature_sets[0], 0);
 			uint8_t mem[MEM_LEN] = { 0 };
 			assert_int_equal(run_both(p, mem, MEM_LEN), 100);
 			bool fits = 4 * k <= 127;
-			if (ends_in_rel8(p, 6) != fits)
+			if (ends_in_rel8(p, 7) != fits)
 				fail_msg("jump over %d bytes: %s form", 4 * k, fits ? "rel32" : "rel8");
 			uebpf_prog_free(p);
 		}

@@ -305,7 +305,19 @@ static size_t shape_program(struct gen_rng *r, struct bpf_insn *out, size_t cap)
 static void pressure_item(struct shape *s, int slots, int depth)
 {
 	int x = (int)pick(s, 9), k = 1 + (int)pick(s, (uint64_t)slots);
-	switch (pick(s, 13)) {
+	switch (pick(s, 14)) {
+	case 13: /* a helper call: r1-r5 in, r0 out; r1-r5 written again after
+		  * (a call leaves them undefined), values across it in
+		  * callee-saved registers or the stack */
+		put(s, I(BPF_JMP | BPF_CALL, 0, 0, 0, GEN_HELPER_FIRST + (int32_t)pick(s, 3)));
+		for (int r = BPF_REG_1; r <= BPF_REG_5; r++) {
+			int from = (int)pick(s, 5);
+			if (from < 4)
+				put(s, I(BPF_ALU64 | BPF_MOV | BPF_X, r, from == 0 ? BPF_REG_0 : BPF_REG_5 + from, 0, 0));
+			else
+				put(s, I(BPF_ALU64 | BPF_MOV | BPF_K, r, 0, 0, some_imm(s)));
+		}
+		break;
 	case 12: { /* a slot updated in place through a register that dies */
 		static const uint8_t ops[] = { BPF_ADD, BPF_SUB, BPF_AND, BPF_OR, BPF_XOR };
 		put(s, I(BPF_LDX | BPF_MEM | BPF_DW, x, BPF_REG_10, (int16_t)(-8 * k), 0));
@@ -442,6 +454,7 @@ static int mismatch(uint64_t seed, const char *what, const struct bpf_insn *insn
  * in variants (bit per enum variant). */
 static uint64_t n_allocated; /* programs whose registers the JIT allocated */
 static uint64_t n_batch;     /* programs with a batch entry */
+static uint64_t n_alloc_calls; /* ... allocated, with helper calls */
 
 /* The batch entry (uebpf_prog_jit_batch) over 1..BATCH contexts side by
  * side gives each the interpreter's r0 (low 32 bits) and memory. Programs
@@ -537,6 +550,12 @@ static int one(uint64_t seed, unsigned variants)
 			break;
 		}
 		n_allocated += v == PLAIN && p->jit_allocated;
+		if (v == PLAIN && p->jit_allocated)
+			for (size_t i = 0; i < n; i++)
+				if (insns[i].code == (BPF_JMP | BPF_CALL)) {
+					n_alloc_calls++;
+					break;
+				}
 		if (v == PLAIN && !rc)
 			rc = check_batch(seed, p, insns, n, batch_in, batch_mem, batch_want);
 		memcpy(mem_j, input, MEM_LEN);
@@ -572,11 +591,15 @@ int main(void)
 	}
 	uebpf_helper_table_free(helpers);
 	printf("%" PRIu64 " programs from seed %" PRIu64 ": %u mismatches; registers allocated in %" PRIu64
-	       ", batch entries checked in %" PRIu64 "\n",
-	       count, first, failures, n_allocated, n_batch);
+	       " (%" PRIu64 " with helper calls), batch entries checked in %" PRIu64 "\n",
+	       count, first, failures, n_allocated, n_alloc_calls, n_batch);
 	/* a third are register-pressure programs, which the allocator takes */
 	if (!failures && count >= 300 && n_allocated < count / 4) {
 		printf("the register allocator took too few programs\n");
+		return 1;
+	}
+	if (!failures && count >= 300 && n_alloc_calls < count / 20) {
+		printf("too few programs with helper calls got their registers allocated\n");
 		return 1;
 	}
 	if (!failures && count >= 300 && n_batch < count / 2) {
