@@ -143,6 +143,7 @@ struct jit {
 	uint32_t *fold_from;   /* load/store: 1 + the insn forming its address */
 	uint8_t *fold_skip;    /* that insn: it and the next emit nothing */
 	uint8_t *inline_at;    /* bpf-to-bpf call: inline the callee here */
+	uint8_t *swap;         /* SWAP_*: byte swaps left out (plan_swaps), or NULL */
 	struct alloc *alloc;   /* registers allocated (see plan_alloc), or NULL: reg_of */
 	bool align_fixed;      /* loop alignment stops looking at loop sizes */
 	bool has_ld_pkt, has_callx, has_tail_call;
@@ -2020,6 +2021,108 @@ static void alu_split(struct jit *j, size_t i)
 	j->reg[in->dst_reg] = (uint8_t)d;
 }
 
+/* Byte swaps compared away (allocated programs): "rX = *(u16 *)(..); rX =
+ * be16 rX" whose result is only ever compared for (in)equality with
+ * constants (packet filters testing ethertypes and ports) keeps the bytes as
+ * loaded, and each compare takes the constant swapped instead. The loaded
+ * value is the swap's only source and the swap the only definition its
+ * compares see (one web each way), so nothing else reads either. */
+enum { SWAP_NONE, SWAP_ELIDED, SWAP_CMP16 = 16, SWAP_CMP32 = 32 };
+
+static bool swap_compare(const struct bpf_insn *in)
+{
+	uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
+	return (cls == BPF_JMP || cls == BPF_JMP32) && BPF_SRC(in->code) == BPF_K && (op == BPF_JEQ || op == BPF_JNE);
+}
+
+static int plan_swaps(struct jit *j)
+{
+	const struct alloc *a = j->alloc;
+	size_t n = j->n, nw = a->n_webs;
+	uint32_t *defs = calloc(nw + 1, sizeof(*defs)), *def_insn = calloc(nw + 1, sizeof(*def_insn));
+	uint8_t *width = calloc(nw + 1, 1), *bad_use = calloc(nw + 1, 1);
+	int err = -ENOMEM;
+	if (!defs || !def_insn || !width || !bad_use || !(j->swap = calloc(n, 1)))
+		goto out;
+	for (size_t k = 0; k < n; k++) {
+		if (!a->start[k])
+			continue;
+		const struct bpf_insn *in = &j->insns[k];
+		for (uint64_t m = a->def[k]; m; m &= m - 1) {
+			uint16_t w = a->web_def[k * NV + (size_t)__builtin_ctzll(m)];
+			defs[w]++;
+			def_insn[w] = (uint32_t)k;
+		}
+		for (uint64_t m = a->use[k]; m; m &= m - 1) {
+			int v = __builtin_ctzll(m);
+			int dst = a->redirect[k * NV + in->dst_reg] >= 0 ? a->redirect[k * NV + in->dst_reg] : in->dst_reg;
+			if (!swap_compare(in) || dst != v)
+				bad_use[a->web_in[k * NV + (size_t)v]] = 1;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct bpf_insn *in = &j->insns[i];
+		if (!a->start[i] || BPF_OP(in->code) != BPF_END ||
+		    (in->code != (BPF_ALU | BPF_END | BPF_TO_BE) && in->code != (BPF_ALU64 | BPF_END)) ||
+		    (in->imm != 16 && in->imm != 32))
+			continue;
+		uint16_t src = a->web_in[i * NV + in->dst_reg], res = a->web_def[i * NV + in->dst_reg];
+		const struct bpf_insn *ld = &j->insns[def_insn[src]];
+		uint8_t size = in->imm == 16 ? BPF_H : BPF_W;
+		if (src == NO_WEB || res == NO_WEB || defs[src] != 1 || defs[res] != 1 || bad_use[res] ||
+		    ld->code != (BPF_LDX | BPF_MEM | size) || ld->dst_reg != in->dst_reg)
+			continue;
+		/* the loaded value is read by the swap only */
+		bool only = true;
+		for (size_t k = 0; k < n && only; k++)
+			for (uint64_t m = a->start[k] && k != i ? a->use[k] : 0; m; m &= m - 1)
+				only &= a->web_in[k * NV + (size_t)__builtin_ctzll(m)] != src;
+		if (only)
+			width[res] = (uint8_t)in->imm;
+	}
+	for (size_t k = 0; k < n; k++) {
+		const struct bpf_insn *in = &j->insns[k];
+		if (!a->start[k])
+			continue;
+		if (BPF_OP(in->code) == BPF_END && BPF_CLASS(in->code) != BPF_JMP &&
+		    a->web_def[k * NV + in->dst_reg] != NO_WEB && width[a->web_def[k * NV + in->dst_reg]])
+			j->swap[k] = SWAP_ELIDED;
+		else if (swap_compare(in)) {
+			int dst = a->redirect[k * NV + in->dst_reg] >= 0 ? a->redirect[k * NV + in->dst_reg] : in->dst_reg;
+			uint16_t w = a->web_in[k * NV + (size_t)dst];
+			if (w != NO_WEB && width[w])
+				j->swap[k] = width[w];
+		}
+	}
+	err = 0;
+out:
+	free(defs);
+	free(def_insn);
+	free(width);
+	free(bad_use);
+	return err;
+}
+
+/* The constant a compare of a value whose byte swap was left out takes,
+ * and whether it compares 64 bits (*w). */
+static int32_t swapped_imm(const struct bpf_insn *in, unsigned width, bool *w)
+{
+	uint32_t imm = (uint32_t)in->imm;
+	if (width == SWAP_CMP16) {
+		/* both sides are 16-bit values; a constant outside that range
+		 * is equal to neither */
+		if (*w ? in->imm >= 0 && in->imm <= 0xffff : imm <= 0xffff)
+			imm = (uint32_t)__builtin_bswap16((uint16_t)imm);
+		return (int32_t)imm;
+	}
+	/* 32-bit values with the high half zero: a negative 64-bit constant
+	 * matches neither, any other compares in 32 bits */
+	if (*w && in->imm < 0)
+		return in->imm;
+	*w = false;
+	return (int32_t)__builtin_bswap32(imm);
+}
+
 /* Before emitting insn i: where its registers are. */
 static void set_regs(struct jit *j, size_t i)
 {
@@ -2589,6 +2692,8 @@ static int alu(struct jit *j, size_t i)
 	int32_t imm = in->imm;
 	int src = j->reg[in->src_reg];
 
+	if (op == BPF_END && j->swap && j->swap[i] == SWAP_ELIDED)
+		return 0; /* plan_swaps: compared with swapped constants */
 	if (op == BPF_END) {
 		bool swap = w || BPF_SRC(in->code) == BPF_TO_BE;
 		if (imm == 16) {
@@ -3102,6 +3207,8 @@ static void compare(struct jit *j, size_t i, int zf, bool zf_32)
 	int dst = j->reg[in->dst_reg], src = j->reg[in->src_reg];
 	int32_t imm = in->imm;
 	uint8_t op = BPF_OP(in->code);
+	if (j->swap && j->swap[i] >= SWAP_CMP16)
+		imm = swapped_imm(in, j->swap[i], &w);
 
 	if (BPF_SRC(in->code) == BPF_K && imm == 0 && (op == BPF_JEQ || op == BPF_JNE) && zf == dst &&
 	    (zf_32 || w))
@@ -3696,6 +3803,7 @@ static void jit_release(struct jit *j)
 	free(j->fold_from);
 	free(j->fold_skip);
 	free(j->inline_at);
+	free(j->swap);
 	free(j->cb_jit);
 	alloc_free(j->alloc);
 }
@@ -3792,6 +3900,8 @@ static int compile(struct uebpf_prog *prog, unsigned features, bool batch, char 
 		goto out;
 	}
 	if (!j.alloc && (err = plan_slots(&j)))
+		goto out;
+	if (!err && j.alloc && (err = plan_swaps(&j)))
 		goto out;
 	plan_inline(&j);
 	align_frames(&j);

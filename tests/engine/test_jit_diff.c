@@ -305,7 +305,26 @@ static size_t shape_program(struct gen_rng *r, struct bpf_insn *out, size_t cap)
 static void pressure_item(struct shape *s, int slots, int depth)
 {
 	int x = (int)pick(s, 9), k = 1 + (int)pick(s, (uint64_t)slots);
-	switch (pick(s, 14)) {
+	switch (pick(s, 15)) {
+	case 14: { /* a 16- or 32-bit load, swapped, compared with constants
+		    * (the JIT may compare the bytes as loaded instead) */
+		bool h = pick(s, 2);
+		int16_t off = (int16_t)(pick(s, MEM_LEN / 4) * 4);
+		int32_t val = h ? (int32_t)pick(s, 0x10000) : some_imm(s);
+		if (pick(s, 2))
+			put(s, I(BPF_ST | BPF_MEM | (h ? BPF_H : BPF_W), BPF_REG_9, 0, off, val));
+		put(s, I(BPF_LDX | BPF_MEM | (h ? BPF_H : BPF_W), x, BPF_REG_9, off, 0));
+		put(s, I((pick(s, 4) ? BPF_ALU | BPF_TO_BE : BPF_ALU64) | BPF_END, x, 0, 0, h ? 16 : 32));
+		for (int c = 1 + (int)pick(s, 3); c > 0; c--) {
+			uint32_t swapped = h ? __builtin_bswap16((uint16_t)val) : __builtin_bswap32((uint32_t)val);
+			int32_t k = pick(s, 2) ? (int32_t)swapped : pick(s, 2) ? (int32_t)val : some_imm(s);
+			put(s, I((pick(s, 2) ? BPF_JMP32 : BPF_JMP) | (pick(s, 2) ? BPF_JEQ : BPF_JNE) | BPF_K, x, 0, 1, k));
+			put(s, I(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_0, 0, 0, c));
+		}
+		if (pick(s, 4))
+			put(s, I(BPF_ALU64 | BPF_MOV | BPF_K, x, 0, 0, some_imm(s)));
+		break;
+	}
 	case 13: /* a helper call: r1-r5 in, r0 out; r1-r5 written again after
 		  * (a call leaves them undefined), values across it in
 		  * callee-saved registers or the stack */
