@@ -2023,8 +2023,9 @@ static void alu_split(struct jit *j, size_t i)
 
 /* Byte swaps compared away (allocated programs): "rX = *(u16 *)(..); rX =
  * be16 rX" whose result is only ever compared for (in)equality with
- * constants (packet filters testing ethertypes and ports) keeps the bytes as
- * loaded, and each compare takes the constant swapped instead. The loaded
+ * constants or tested against masks (packet filters testing ethertypes,
+ * ports, fragment offsets) keeps the bytes as loaded, and each compare takes
+ * the constant swapped instead. The loaded
  * value is the swap's only source and the swap the only definition its
  * compares see (one web each way), so nothing else reads either. */
 enum { SWAP_NONE, SWAP_ELIDED, SWAP_CMP16 = 16, SWAP_CMP32 = 32 };
@@ -2032,7 +2033,8 @@ enum { SWAP_NONE, SWAP_ELIDED, SWAP_CMP16 = 16, SWAP_CMP32 = 32 };
 static bool swap_compare(const struct bpf_insn *in)
 {
 	uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
-	return (cls == BPF_JMP || cls == BPF_JMP32) && BPF_SRC(in->code) == BPF_K && (op == BPF_JEQ || op == BPF_JNE);
+	return (cls == BPF_JMP || cls == BPF_JMP32) && BPF_SRC(in->code) == BPF_K &&
+	       (op == BPF_JEQ || op == BPF_JNE || op == BPF_JSET);
 }
 
 static int plan_swaps(struct jit *j)
@@ -2108,6 +2110,13 @@ out:
 static int32_t swapped_imm(const struct bpf_insn *in, unsigned width, bool *w)
 {
 	uint32_t imm = (uint32_t)in->imm;
+	if (BPF_OP(in->code) == BPF_JSET) {
+		/* the mask's bits beyond the value's width test nothing */
+		if (width == SWAP_CMP16)
+			return (int32_t)__builtin_bswap16((uint16_t)imm);
+		*w = false;
+		return (int32_t)__builtin_bswap32(imm);
+	}
 	if (width == SWAP_CMP16) {
 		/* both sides are 16-bit values; a constant outside that range
 		 * is equal to neither */

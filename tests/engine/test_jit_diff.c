@@ -318,7 +318,8 @@ static void pressure_item(struct shape *s, int slots, int depth)
 		for (int c = 1 + (int)pick(s, 3); c > 0; c--) {
 			uint32_t swapped = h ? __builtin_bswap16((uint16_t)val) : __builtin_bswap32((uint32_t)val);
 			int32_t k = pick(s, 2) ? (int32_t)swapped : pick(s, 2) ? (int32_t)val : some_imm(s);
-			put(s, I((pick(s, 2) ? BPF_JMP32 : BPF_JMP) | (pick(s, 2) ? BPF_JEQ : BPF_JNE) | BPF_K, x, 0, 1, k));
+			static const uint8_t ops[] = { BPF_JEQ, BPF_JNE, BPF_JSET };
+			put(s, I((pick(s, 2) ? BPF_JMP32 : BPF_JMP) | ops[pick(s, 3)] | BPF_K, x, 0, 1, k));
 			put(s, I(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_0, 0, 0, c));
 		}
 		if (pick(s, 4))
