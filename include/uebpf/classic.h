@@ -117,6 +117,13 @@ enum uebpf_classic_runner uebpf_classic_prog_runner(const struct uebpf_classic_p
  * jumps all end the run with 0. */
 uint32_t uebpf_classic_run(const struct uebpf_classic_prog *prog, const struct uebpf_classic_pkt *pkt);
 
+/* The JIT-compiled filter's native function, or NULL (the interpreters):
+ * fn(pkt, sizeof(*pkt)) returns (in its low 32 bits) what uebpf_classic_run
+ * does, without the call around it, as uebpf_prog_function and DPDK's
+ * rte_bpf_get_jit hand out theirs. Valid until the filter is freed. */
+typedef uint64_t (*uebpf_classic_fn)(void *pkt, uint64_t size);
+uebpf_classic_fn uebpf_classic_prog_function(const struct uebpf_classic_prog *prog);
+
 /* Run the filter on n packets: verdicts[i] = uebpf_classic_run(prog,
  * &pkts[i]); returns how many are non-zero. With the JIT the loop over the
  * packets runs inside the compiled code, with no call per packet, when

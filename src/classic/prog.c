@@ -167,6 +167,11 @@ uint32_t uebpf_classic_run(const struct uebpf_classic_prog *prog, const struct u
 	return classic_interp(prog->insns, prog->sem, prog->kernel_checked, pkt);
 }
 
+uebpf_classic_fn uebpf_classic_prog_function(const struct uebpf_classic_prog *prog)
+{
+	return prog->jit_fn;
+}
+
 size_t uebpf_classic_run_batch(const struct uebpf_classic_prog *prog, const struct uebpf_classic_pkt *pkts,
 			       size_t n, uint32_t *verdicts)
 {
