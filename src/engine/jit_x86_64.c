@@ -1560,9 +1560,12 @@ static int alloc_webs(const struct jit *j, struct alloc *a)
 	return err;
 }
 
-static void alloc_graph(const struct jit *j, const struct alloc *a, struct igraph *g, const uint8_t *nest,
-			bool same_value)
+static int alloc_graph(const struct jit *j, const struct alloc *a, struct igraph *g, const uint8_t *nest,
+		       bool same_value)
 {
+	uint8_t *cold = calloc(g->n + 1, 1); /* a stack slot live across a call outside loops */
+	if (!cold)
+		return -ENOMEM;
 	for (size_t x = 0; x < g->n; x++)
 		g->pref[x] = -1;
 	for (size_t i = 0; i < j->n; i++) {
@@ -1635,8 +1638,11 @@ static void alloc_graph(const struct jit *j, const struct alloc *a, struct igrap
 			/* a helper call: what lives across it stays in the
 			 * callee-saved registers or in memory; the arguments
 			 * would rather be where the C ABI wants them */
-			for (uint64_t m = a->live_out[i] & ~a->def[i]; m; m &= m - 1)
-				g->forbid[web_at(a, a->web_in, i, __builtin_ctzll(m))] |= CALLER_SAVED;
+			for (uint64_t m = a->live_out[i] & ~a->def[i]; m; m &= m - 1) {
+				size_t w = web_at(a, a->web_in, i, __builtin_ctzll(m));
+				g->forbid[w] |= CALLER_SAVED;
+				cold[w] |= !nest[i] && __builtin_ctzll(m) >= SLOT_VAR0;
+			}
 			for (int r = BPF_REG_1; r <= BPF_REG_5; r++) {
 				size_t w = web_at(a, a->web_in, i, a->redirect[i * NV + r] >= 0 ? a->redirect[i * NV + r] : r);
 				if (g->pref[w] < 0)
@@ -1661,6 +1667,14 @@ static void alloc_graph(const struct jit *j, const struct alloc *a, struct igrap
 		for (int v = 0; v < NV && a->start[i]; v++)
 			if (a->redirect[i * NV + (size_t)v] >= 0)
 				g->is_slot[web_at(a, a->web_in, i, a->redirect[i * NV + (size_t)v])] = 0;
+	/* a slot spilled around a call outside any loop (a slow path,
+	 * mostly) stays in memory: in a callee-saved register it would cost
+	 * a push and a pop on every run, taken or not */
+	for (size_t x = 0; x < g->n; x++)
+		if (cold[x] && g->is_slot[x])
+			g->forbid[x] = 0xffff;
+	free(cold);
+	return 0;
 }
 
 /* Values known equal at each insn on every path: eq[i * NV + v] has a bit
@@ -1855,7 +1869,8 @@ static int alloc_try(struct jit *j, struct alloc *a, const uint8_t *nest, unsign
 	if (!g.adj || !g.forbid || !g.pref || !g.weight || !g.is_slot || !g.moves || !g.move_w || !g.deg ||
 	    !g.alias || !a->color)
 		goto out;
-	alloc_graph(j, a, &g, nest, mode & TRY_SAME_VALUE);
+	if ((err = alloc_graph(j, a, &g, nest, mode & TRY_SAME_VALUE)))
+		goto out;
 	for (size_t x = 0; x < g.n; x++) {
 		g.alias[x] = (uint32_t)x;
 		for (size_t w = 0; w < g.words; w++)
