@@ -239,7 +239,7 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < pk.n; i++)
 			kwant += !skipped[i] && bpf_filter(prog.bf_insns, pk.data[i], pk.wirelen[i], pk.caplen[i]) != 0;
 		if (empty_ns >= 0 && jit >= 0)
-			result("uebpf JIT - empty", jit - empty_ns, acc[2], want, -1, "");
+			result("uebpf JIT - empty", jit - empty_ns, acc[2], want, -1, "under the empty program's time: noise");
 		/* like with like: uebpf's JIT timed the way test_run times the
 		 * kernel's, on the same packets, minus its empty program timed so */
 		double rep_ns = -1;
