@@ -79,6 +79,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (p->jit_offsets[n] != p->jit_code_sz || p->jit_code_sz > p->jit_map_sz ||
 		    p->jit_code_sz > MAX_BYTES_PER_INSN * MAX_EMITTED(n) + MAX_FIXED_BYTES)
 			abort();
+		/* the batch entry: compiled, or refused for what it does not take */
+		err = uebpf_jit_x86_64_compile_batch_features(p, features, log, sizeof(log));
+		if (err && err != -EOPNOTSUPP && err != -E2BIG && err != -ENOMEM) {
+			printf("fuzz_jit: batch entry: %d: %s\n", err, log);
+			abort();
+		}
+		if (!err && (!p->jit_batch_fn || p->jit_batch_map_sz > MAX_BYTES_PER_INSN * MAX_EMITTED(n) + 2 * MAX_FIXED_BYTES))
+			abort();
 	}
 	uebpf_prog_free(p);
 	free(insns);
