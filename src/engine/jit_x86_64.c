@@ -3611,8 +3611,12 @@ static int insn(struct jit *j, size_t i)
 	int used = grow(j);
 	if (used)
 		return used;
-	if (j->flags[i] & F_TARGET)
+	/* control may arrive here from elsewhere: nothing known about the
+	 * registers or the flags, even when this insn emits nothing */
+	if (j->flags[i] & F_TARGET) {
 		j->nonzero = 0;
+		j->zf_reg = -1;
+	}
 	set_regs(j, i);
 	/* code that writes only dead values emits nothing (and so leaves the
 	 * flags and every register as they were) */

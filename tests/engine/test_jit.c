@@ -358,6 +358,32 @@ static void test_forward_jump_boundary(void **state)
 	}
 }
 
+/* A jump lands on an instruction the allocator drops (it writes a value no
+ * one reads); the compare after it must not take the zero flag of the
+ * instruction before the drop, which the jump skipped. */
+static void test_dead_insn_at_jump_target(void **state)
+{
+	struct bpf_insn prog[] = {
+		MOV64_IMM(0, 5),
+		I(BPF_LDX | BPF_MEM | BPF_DW, 5, 1, 0, 0),
+		JMP_IMM(BPF_JEQ, 5, 0, 1),
+		ALU64_IMM(BPF_ADD, 0, 1),
+		MOV64_IMM(5, 7), /* dead, and the jump's target */
+		JMP_IMM(BPF_JNE, 0, 0, 1),
+		EXIT,
+		MOV64_IMM(0, 42),
+		EXIT,
+	};
+	for (int zero = 0; zero < 2; zero++) {
+		struct uebpf_prog *p = jit_load(prog, N(prog), feature_sets[0], 0);
+		assert_true(p->jit_allocated);
+		uint8_t mem[MEM_LEN] = { 0 };
+		mem[0] = (uint8_t)!zero;
+		assert_int_equal(run_both(p, mem, MEM_LEN), 42);
+		uebpf_prog_free(p);
+	}
+}
+
 /* A loop whose back edge spans k 4-byte instructions plus the counter update. */
 static void test_backward_jump_boundary(void **state)
 {
@@ -900,6 +926,7 @@ int main(void)
 		cmocka_unit_test(test_shift_by_register),
 		cmocka_unit_test(test_forward_jump_boundary),
 		cmocka_unit_test(test_backward_jump_boundary),
+		cmocka_unit_test(test_dead_insn_at_jump_target),
 		cmocka_unit_test(test_large_program),
 		cmocka_unit_test(test_deep_calls),
 		cmocka_unit_test(test_inlined_calls),
