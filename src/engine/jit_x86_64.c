@@ -1462,6 +1462,13 @@ static uint16_t web_at(const struct alloc *a, const uint16_t *webs, size_t i, in
 	return webs[i * NV + (size_t)v];
 }
 
+/* The value insn i reads for v: v, or the copy its read moved to (alloc_redirect). */
+static int read_value(const struct alloc *a, size_t i, int v)
+{
+	int r = a->redirect[i * NV + (size_t)v];
+	return r >= 0 ? r : v;
+}
+
 /* Choose the stack slots that become values: whole 8-byte accesses only,
  * the most used (by loop depth) first. Returns whether the frame is needed
  * whatever the colouring (some access is not to such a slot). */
@@ -1575,8 +1582,8 @@ static int alloc_graph(const struct jit *j, const struct alloc *a, struct igraph
 		uint16_t scratch = scratch_of(j, in);
 		int mv = -1, mw = -1;
 		bool move = alloc_move(a, in, &mv, &mw);
-		if (move && a->redirect[i * NV + (size_t)mw] >= 0)
-			mw = a->redirect[i * NV + (size_t)mw]; /* the copy reads that value */
+		if (move)
+			mw = read_value(a, i, mw); /* the copy reads that value */
 		for (uint64_t m = a->live_in[i]; m && scratch; m &= m - 1)
 			g->forbid[web_at(a, a->web_in, i, __builtin_ctzll(m))] |= scratch;
 		for (uint64_t d = a->def[i]; d; d &= d - 1) {
@@ -1611,9 +1618,7 @@ static int alloc_graph(const struct jit *j, const struct alloc *a, struct igraph
 			g->moves[2 * g->n_moves] = dw;
 			g->moves[2 * g->n_moves++ + 1] = web_at(a, a->web_in, i, in->dst_reg);
 			if (BPF_SRC(in->code) == BPF_X && in->src_reg != in->dst_reg && in->src_reg < BPF_REG_10) {
-				int src = a->redirect[i * NV + in->src_reg] >= 0 ? a->redirect[i * NV + in->src_reg]
-										   : in->src_reg;
-				size_t sw = web_at(a, a->web_in, i, src);
+				size_t sw = web_at(a, a->web_in, i, read_value(a, i, in->src_reg));
 				if (commutes(in)) {
 					g->move_w[g->n_moves] = w8 + 2;
 					g->moves[2 * g->n_moves] = dw;
@@ -1624,15 +1629,14 @@ static int alloc_graph(const struct jit *j, const struct alloc *a, struct igraph
 			}
 		}
 		int s = alloc_slot(a, in);
-		if (s >= 0 && BPF_CLASS(in->code) == BPF_LDX && a->redirect[i * NV + (size_t)s] >= 0)
-			s = a->redirect[i * NV + (size_t)s];
+		if (s >= 0 && BPF_CLASS(in->code) == BPF_LDX)
+			s = read_value(a, i, s);
 		if (s >= SLOT_VAR0) {
 			size_t w = web_at(a, BPF_CLASS(in->code) == BPF_LDX ? a->web_in : a->web_def, i, s);
 			g->weight[w] += (int64_t)1 << (3 * nest[i]);
 		}
 		if (is_exit(in)) {
-			int r0 = a->redirect[i * NV] >= 0 ? a->redirect[i * NV] : BPF_REG_0;
-			g->pref[web_at(a, a->web_in, i, r0)] = RAX;
+			g->pref[web_at(a, a->web_in, i, read_value(a, i, BPF_REG_0))] = RAX;
 		}
 		if (in->code == (BPF_JMP | BPF_CALL)) {
 			/* a helper call: what lives across it stays in the
@@ -1644,7 +1648,7 @@ static int alloc_graph(const struct jit *j, const struct alloc *a, struct igraph
 				cold[w] |= !nest[i] && __builtin_ctzll(m) >= SLOT_VAR0;
 			}
 			for (int r = BPF_REG_1; r <= BPF_REG_5; r++) {
-				size_t w = web_at(a, a->web_in, i, a->redirect[i * NV + r] >= 0 ? a->redirect[i * NV + r] : r);
+				size_t w = web_at(a, a->web_in, i, read_value(a, i, r));
 				if (g->pref[w] < 0)
 					g->pref[w] = arg_reg[r - BPF_REG_1];
 			}
@@ -1790,9 +1794,7 @@ static bool alloc_dead(const struct jit *j, size_t i)
  * errno. */
 static int use_color(const struct alloc *a, size_t i, int v)
 {
-	if (a->redirect[i * NV + (size_t)v] >= 0)
-		v = a->redirect[i * NV + (size_t)v];
-	uint16_t w = a->web_in[i * NV + (size_t)v];
+	uint16_t w = a->web_in[i * NV + (size_t)read_value(a, i, v)];
 	return w == NO_WEB ? -2 : a->color[w];
 }
 
@@ -2056,10 +2058,13 @@ static int plan_swaps(struct jit *j)
 {
 	const struct alloc *a = j->alloc;
 	size_t n = j->n, nw = a->n_webs;
+	/* per web: definitions (and the last one's insn), reads, reads
+	 * other than by a compare that may take a swapped constant */
 	uint32_t *defs = calloc(nw + 1, sizeof(*defs)), *def_insn = calloc(nw + 1, sizeof(*def_insn));
+	uint32_t *uses = calloc(nw + 1, sizeof(*uses));
 	uint8_t *width = calloc(nw + 1, 1), *bad_use = calloc(nw + 1, 1);
 	int err = -ENOMEM;
-	if (!defs || !def_insn || !width || !bad_use || !(j->swap = calloc(n, 1)))
+	if (!defs || !def_insn || !uses || !width || !bad_use || !(j->swap = calloc(n, 1)))
 		goto out;
 	for (size_t k = 0; k < n; k++) {
 		if (!a->start[k])
@@ -2070,11 +2075,11 @@ static int plan_swaps(struct jit *j)
 			defs[w]++;
 			def_insn[w] = (uint32_t)k;
 		}
+		int cmp = swap_compare(in) ? read_value(a, k, in->dst_reg) : -1;
 		for (uint64_t m = a->use[k]; m; m &= m - 1) {
-			int v = __builtin_ctzll(m);
-			int dst = a->redirect[k * NV + in->dst_reg] >= 0 ? a->redirect[k * NV + in->dst_reg] : in->dst_reg;
-			if (!swap_compare(in) || dst != v)
-				bad_use[a->web_in[k * NV + (size_t)v]] = 1;
+			uint16_t w = a->web_in[k * NV + (size_t)__builtin_ctzll(m)];
+			uses[w]++;
+			bad_use[w] |= __builtin_ctzll(m) != cmp;
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -2086,15 +2091,9 @@ static int plan_swaps(struct jit *j)
 		uint16_t src = a->web_in[i * NV + in->dst_reg], res = a->web_def[i * NV + in->dst_reg];
 		const struct bpf_insn *ld = &j->insns[def_insn[src]];
 		uint8_t size = in->imm == 16 ? BPF_H : BPF_W;
-		if (src == NO_WEB || res == NO_WEB || defs[src] != 1 || defs[res] != 1 || bad_use[res] ||
-		    ld->code != (BPF_LDX | BPF_MEM | size) || ld->dst_reg != in->dst_reg)
-			continue;
-		/* the loaded value is read by the swap only */
-		bool only = true;
-		for (size_t k = 0; k < n && only; k++)
-			for (uint64_t m = a->start[k] && k != i ? a->use[k] : 0; m; m &= m - 1)
-				only &= a->web_in[k * NV + (size_t)__builtin_ctzll(m)] != src;
-		if (only)
+		/* loaded, and read by the swap only */
+		if (src != NO_WEB && res != NO_WEB && defs[src] == 1 && uses[src] == 1 && defs[res] == 1 &&
+		    !bad_use[res] && ld->code == (BPF_LDX | BPF_MEM | size) && ld->dst_reg == in->dst_reg)
 			width[res] = (uint8_t)in->imm;
 	}
 	for (size_t k = 0; k < n; k++) {
@@ -2105,8 +2104,7 @@ static int plan_swaps(struct jit *j)
 		    a->web_def[k * NV + in->dst_reg] != NO_WEB && width[a->web_def[k * NV + in->dst_reg]])
 			j->swap[k] = SWAP_ELIDED;
 		else if (swap_compare(in)) {
-			int dst = a->redirect[k * NV + in->dst_reg] >= 0 ? a->redirect[k * NV + in->dst_reg] : in->dst_reg;
-			uint16_t w = a->web_in[k * NV + (size_t)dst];
+			uint16_t w = a->web_in[k * NV + (size_t)read_value(a, k, in->dst_reg)];
 			if (w != NO_WEB && width[w])
 				j->swap[k] = width[w];
 		}
@@ -2115,6 +2113,7 @@ static int plan_swaps(struct jit *j)
 out:
 	free(defs);
 	free(def_insn);
+	free(uses);
 	free(width);
 	free(bad_use);
 	return err;
@@ -2306,9 +2305,6 @@ static void entry_moves(struct jit *j)
 	}
 }
 
-/* The frame: rbp first, so that [rbp + 8] is the return address for
- * frame-pointer unwinders; the BPF stack below it; the saved registers
- * below that. Frameless functions keep rsp aligned for calls with pad. */
 /* The batch entry, fn(ctxs in rdi, n in rsi, rets in rdx, stride in rcx),
  * pushes its arguments before the frame and counts the contexts in r12:
  * each turn of the loop starts at batch_label with r1 = ctxs + r12 *
@@ -2345,6 +2341,9 @@ static void batch_loop_head(struct jit *j, const struct func *fn)
 		op_mem(j, 0, true, 0x8B, reg_at(j, 0, BPF_REG_2), RSP, batch_off(fn, BATCH_STRIDE), false);
 }
 
+/* The frame: rbp first, so that [rbp + 8] is the return address for
+ * frame-pointer unwinders; the BPF stack below it; the saved registers
+ * below that. Frameless functions keep rsp aligned for calls with pad. */
 static void prologue(struct jit *j, const struct func *fn, bool is_main)
 {
 	if (is_main && j->batch) {
