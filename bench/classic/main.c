@@ -11,6 +11,7 @@
 #include <pcap.h>
 #undef bpf_insn
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,25 +35,34 @@ double cb_now(void)
 
 static volatile uint64_t sink;
 
-/* Best of five passes of reps runs over every packet. The results are
- * summed in a register and stored once a pass: adding each one to the
+/* ns per packet, best of five passes of reps runs of `all`, an expression
+ * that handles the n packets once and gives a number to keep. The numbers
+ * are summed in a register and stored once a pass: adding each one to the
  * volatile sink in memory would chain every run to the last through a store
  * and a reload (about 2 ns a packet on this machine, whatever runs). */
-#define TIME_NS(reps, n, value)                                                  \
+#define TIME_ALL_NS(reps, n, all)                                                \
 	({                                                                       \
 		double best_ = 1e30;                                             \
 		for (int pass_ = 0; pass_ < 5; pass_++) {                        \
 			uint64_t sum_ = 0;                                       \
 			double t0_ = cb_now();                                   \
 			for (int rep_ = 0; rep_ < (reps); rep_++)                \
-				for (size_t i = 0; i < (n); i++)                 \
-					sum_ += (value);                         \
+				sum_ += (all);                                   \
 			double t_ = (cb_now() - t0_) / (reps) / (double)(n) * 1e9; \
 			sink += sum_;                                            \
 			best_ = t_ < best_ ? t_ : best_;                         \
 		}                                                                \
 		best_;                                                           \
 	})
+
+/* The same with value computed for each packet i. */
+#define TIME_NS(reps, n, value)                                                  \
+	TIME_ALL_NS(reps, n, ({                                                  \
+		uint64_t s_ = 0;                                                 \
+		for (size_t i = 0; i < (n); i++)                                 \
+			s_ += (value);                                           \
+		s_;                                                              \
+	}))
 
 /* As the kernel's test_run times a program: each packet run `repeat` times
  * in a row (so its branches are learnt), the mean per run over the packets
@@ -198,30 +208,18 @@ int main(int argc, char **argv)
 		for (int r = 0; r < 3; r++)
 			result(names[r], ns[r], acc[r], want, r == 2 ? -1 : jit, "does not load");
 		/* the loop over the packets inside the JIT code */
-		double bns = -1;
 		size_t bacc = jit_prog ? uebpf_classic_run_batch(jit_prog, descs, pk.n, verdicts) : 0;
-		for (int pass = 0; jit_prog && pass < 5; pass++) {
-			double t0 = cb_now();
-			for (int rep = 0; rep < reps; rep++)
-				sink += uebpf_classic_run_batch(jit_prog, descs, pk.n, verdicts);
-			double t = (cb_now() - t0) / reps / (double)pk.n * 1e9;
-			bns = bns < 0 || t < bns ? t : bns;
-		}
+		double bns = jit_prog ? TIME_ALL_NS(reps, pk.n, uebpf_classic_run_batch(jit_prog, descs, pk.n, verdicts))
+				      : -1;
 		result("uebpf JIT, batch", bns, bacc, want, jit, "no JIT");
 
 		double lp = TIME_NS(reps, pk.n, bpf_filter(prog.bf_insns, pk.data[i], pk.wirelen[i], pk.caplen[i]));
 		result("libpcap bpf_filter", lp, want, want, jit, "");
 
 		/* the ceiling: the same program as C, compiled by gcc into the loop */
-		double nns = -1;
-		size_t nacc = linktype == DLT_EN10MB ? cb_native_pass(e, &pk, 1) : 0;
-		for (int pass = 0; linktype == DLT_EN10MB && pass < 5; pass++) {
-			double t0 = cb_now();
-			for (int rep = 0; rep < reps; rep++)
-				sink += cb_native_pass(e, &pk, 0);
-			double t = (cb_now() - t0) / reps / (double)pk.n * 1e9;
-			nns = nns < 0 || t < nns ? t : nns;
-		}
+		bool eth = linktype == DLT_EN10MB;
+		size_t nacc = eth ? cb_native_pass(e, &pk, 1) : 0;
+		double nns = eth ? TIME_ALL_NS(reps, pk.n, cb_native_pass(e, &pk, 0)) : -1;
 		result("native C (gcc -O2, inlined)", nns, nacc, want, jit, "generated for Ethernet captures only");
 		if (nns > 0)
 			printf("   (libpcap / native C: %.2fx, libpcap / uebpf JIT: %.2fx, batch %.2fx)\n", lp / nns,

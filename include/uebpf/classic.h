@@ -126,9 +126,8 @@ uebpf_classic_fn uebpf_classic_prog_function(const struct uebpf_classic_prog *pr
 
 /* Run the filter on n packets: verdicts[i] = uebpf_classic_run(prog,
  * &pkts[i]); returns how many are non-zero. With the JIT the loop over the
- * packets runs inside the compiled code, with no call per packet, when
- * the translation has a batch entry (uebpf_prog_jit_batch: filters without
- * ancillary loads that call helpers); otherwise packet by packet. */
+ * packets runs inside the compiled code, with no call per packet (the
+ * batch entry, uebpf_prog_jit_batch); otherwise packet by packet. */
 size_t uebpf_classic_run_batch(const struct uebpf_classic_prog *prog, const struct uebpf_classic_pkt *pkts,
 			       size_t n, uint32_t *verdicts);
 

@@ -99,10 +99,9 @@ uebpf_prog_fn uebpf_prog_function(const struct uebpf_prog *prog);
  * the program once for each of n >= 1 contexts stride bytes apart (r1 =
  * ctxs + i * stride, r2 = stride), the loop inside the JIT code, and stores
  * the low 32 bits of each run's r0 in rets[i]. uebpf_prog_jit_batch
- * compiles it (once; 0 if already there) for the programs whose registers
- * the JIT allocates: one function, no helper or bpf-to-bpf calls, no
- * ld_abs/ld_ind or atomics, not hardened; -EOPNOTSUPP for the others, and
- * -EINVAL if the program is not JIT-compiled. uebpf_prog_batch_function
+ * compiles it (once; 0 if already there); -EOPNOTSUPP for hardened
+ * programs and programs with ld_abs/ld_ind, tail calls, callbacks or
+ * helper ids in a register, -EINVAL if the program is not JIT-compiled. uebpf_prog_batch_function
  * returns it, or NULL. Valid until the program is freed. */
 typedef void (*uebpf_prog_batch_fn)(void *ctxs, uint64_t n, uint32_t *rets, uint64_t stride);
 int uebpf_prog_jit_batch(struct uebpf_prog *prog, char *log, size_t log_sz);

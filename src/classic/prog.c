@@ -62,8 +62,9 @@ static int load_ebpf(struct uebpf_classic_prog *p, char *log, size_t log_sz)
 		err = uebpf_prog_load(res.insns, res.n, &opts, &p->ebpf, log, log_sz);
 		if (!err)
 			p->jit_fn = uebpf_prog_function(p->ebpf); /* NULL on the interpreter */
-		/* without a batch entry (filters with ancillary loads call
-		 * helpers), uebpf_classic_run_batch calls jit_fn per packet */
+		/* without a batch entry (out of memory: translations use
+		 * nothing it refuses), uebpf_classic_run_batch goes packet by
+		 * packet */
 		if (p->jit_fn && !uebpf_prog_jit_batch(p->ebpf, NULL, 0))
 			p->batch_fn = uebpf_prog_batch_function(p->ebpf);
 	}

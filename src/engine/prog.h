@@ -92,7 +92,7 @@ uint64_t uebpf_engine_tail_call_sub(uint64_t ctx, uint64_t map, uint64_t index);
 int uebpf_jit_x86_64_compile(struct uebpf_prog *prog, char *log, size_t log_sz);
 void uebpf_jit_free(struct uebpf_prog *prog);
 /* The batch entry (uebpf_prog_jit_batch), compiled apart from the program's
- * code; -EOPNOTSUPP when the register allocator does not take the program. */
+ * code; -EOPNOTSUPP for the programs it does not take. */
 int uebpf_jit_x86_64_compile_batch(struct uebpf_prog *prog, char *log, size_t log_sz);
 
 #endif
